@@ -1,0 +1,36 @@
+/*
+ * cmd.h - the command layer.  Only this layer prints results, prints
+ * errors and chooses exit codes (DESIGN section 2).
+ */
+#ifndef FERRY_CMD_H
+#define FERRY_CMD_H
+
+#include <stdbool.h>
+
+#include "ferry/error.h"
+
+enum ferry_exit {
+    FERRY_EXIT_OK = 0,
+    FERRY_EXIT_FAILED = 1,
+    FERRY_EXIT_USAGE = 2,
+    FERRY_EXIT_RULES = 3,
+    FERRY_EXIT_INTERRUPTED = 130,
+};
+
+int ferry_cmd_upload(int argc, char **argv);
+int ferry_cmd_status(int argc, char **argv);
+
+/* Prints "ferry: error: MSG" (one line) and returns the exit code. */
+int ferry_cmd_fail(int exit_code, const struct ferry_error *err);
+
+/* Prints a usage error with a hint to COMMAND --help; returns 2. */
+int ferry_cmd_usage_error(const char *command, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The exit code for an error code of the lower layers. */
+int ferry_cmd_exit_for(int code);
+
+/* Applies -q / -v. */
+void ferry_cmd_set_verbosity(int quiet, int verbose);
+
+#endif

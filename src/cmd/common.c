@@ -1,0 +1,49 @@
+/* common.c - what every command shares: errors and exit codes. */
+#include "cmd.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "ferry/log.h"
+
+int ferry_cmd_fail(int exit_code, const struct ferry_error *err)
+{
+    ferry_error_log("%s", err->msg);
+    return exit_code;
+}
+
+int ferry_cmd_usage_error(const char *command, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    ferry_error_log("%s (see 'ferry %s --help')", msg, command);
+    return FERRY_EXIT_USAGE;
+}
+
+int ferry_cmd_exit_for(int code)
+{
+    switch (code) {
+    case FERRY_OK:
+        return FERRY_EXIT_OK;
+    case FERRY_EUSAGE:
+    case FERRY_ECREDS:
+    case FERRY_ETOOBIG:
+        return FERRY_EXIT_USAGE;
+    case FERRY_EINTR:
+        return FERRY_EXIT_INTERRUPTED;
+    default:
+        return FERRY_EXIT_FAILED;
+    }
+}
+
+void ferry_cmd_set_verbosity(int quiet, int verbose)
+{
+    if (quiet)
+        ferry_log_set_level(FERRY_LOG_ERROR);
+    else if (verbose)
+        ferry_log_set_level(FERRY_LOG_DEBUG);
+}

@@ -1,0 +1,204 @@
+/* status.c - "ferry status [--json] [JOB]": what a job log says. */
+#include "cmd.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "ferry/joblog.h"
+#include "ferry/log.h"
+#include "ferry/strutil.h"
+
+static const char usage[] =
+    "usage: ferry status [--json] [JOB]\n"
+    "\n"
+    "Without JOB, lists the jobs in the state directory.  JOB is a job id\n"
+    "or the path of a job log.\n";
+
+struct summary {
+    const char *job;
+    const char *dest;
+    const char *state;
+    int files, objects, failed, parts;
+    double bytes_planned, bytes_done;
+    const char *last_error;
+};
+
+static const char *str(cJSON *o, const char *k)
+{
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double num(cJSON *o, const char *k)
+{
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static void summarise(struct summary *s, cJSON *events)
+{
+    cJSON *ev;
+
+    memset(s, 0, sizeof(*s));
+    s->state = "planned";
+    cJSON_ArrayForEach(ev, events) {
+        const char *type = str(ev, "event");
+
+        if (!type) {
+            s->job = str(ev, "job");
+            continue;
+        }
+        if (!strcmp(type, "settings"))
+            s->dest = str(ev, "dest");
+        else if (!strcmp(type, "file")) {
+            s->files++;
+            s->bytes_planned += num(ev, "size");
+        } else if (!strcmp(type, "part"))
+            s->parts++;
+        else if (!strcmp(type, "object")) {
+            s->objects++;
+            s->bytes_done += num(ev, "size");
+        } else if (!strcmp(type, "failed")) {
+            s->failed++;
+            s->last_error = str(ev, "reason");
+        } else if (!strcmp(type, "stage") && str(ev, "state")) {
+            s->state = str(ev, "state");
+            if (!strcmp(s->state, "started"))
+                s->state = "running or crashed";
+        }
+    }
+}
+
+static int resolve_path(struct ferry_buf *out, const char *job)
+{
+    if (strchr(job, '/') || ferry_str_ends(job, ".jsonl")) {
+        ferry_buf_adds(out, job);
+        return 0;
+    }
+    ferry_joblog_default_dir(out);
+    ferry_buf_addf(out, "/%s.jsonl", job);
+    return 0;
+}
+
+static void print_summary(const struct summary *s, const char *path,
+                          int json)
+{
+    char done[32], planned[32];
+    cJSON *doc;
+    char *text;
+
+    if (!json) {
+        ferry_format_size(done, sizeof(done), (uint64_t)s->bytes_done);
+        ferry_format_size(planned, sizeof(planned),
+                          (uint64_t)s->bytes_planned);
+        printf("job %s: %s\n  to %s\n  %d of %d files uploaded (%s of "
+               "%s), %d parts, %d failures\n  log %s\n",
+               s->job ? s->job : "?", s->state, s->dest ? s->dest : "?",
+               s->objects, s->files, done, planned, s->parts, s->failed,
+               path);
+        if (s->last_error)
+            printf("  last error: %s\n", s->last_error);
+        return;
+    }
+    doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "job", s->job ? s->job : "");
+    cJSON_AddStringToObject(doc, "job_log", path);
+    cJSON_AddStringToObject(doc, "state", s->state);
+    cJSON_AddStringToObject(doc, "dest", s->dest ? s->dest : "");
+    cJSON_AddNumberToObject(doc, "files", s->files);
+    cJSON_AddNumberToObject(doc, "objects_uploaded", s->objects);
+    cJSON_AddNumberToObject(doc, "parts_uploaded", s->parts);
+    cJSON_AddNumberToObject(doc, "failures", s->failed);
+    cJSON_AddNumberToObject(doc, "bytes_planned", s->bytes_planned);
+    cJSON_AddNumberToObject(doc, "bytes_uploaded", s->bytes_done);
+    text = cJSON_Print(doc);
+    printf("%s\n", text);
+    free(text);
+    cJSON_Delete(doc);
+}
+
+static int show_job(const char *job, int json)
+{
+    struct ferry_buf path;
+    struct ferry_error err;
+    struct summary s;
+    cJSON *events = NULL;
+    int rc;
+
+    ferry_buf_init(&path);
+    ferry_error_clear(&err);
+    resolve_path(&path, job);
+    rc = ferry_joblog_read(&events, path.data, &err);
+    if (rc) {
+        ferry_buf_release(&path);
+        return ferry_cmd_fail(FERRY_EXIT_FAILED, &err);
+    }
+    summarise(&s, events);
+    print_summary(&s, path.data, json);
+    cJSON_Delete(events);
+    ferry_buf_release(&path);
+    return FERRY_EXIT_OK;
+}
+
+static int list_jobs(int json)
+{
+    struct ferry_buf dir;
+    struct dirent *e;
+    DIR *d;
+    int rc = FERRY_EXIT_OK;
+
+    ferry_buf_init(&dir);
+    ferry_joblog_default_dir(&dir);
+    d = opendir(dir.data);
+    if (!d) {
+        if (!json)
+            printf("no jobs in %s\n", dir.data);
+        else
+            printf("[]\n");
+        ferry_buf_release(&dir);
+        return FERRY_EXIT_OK;
+    }
+    while ((e = readdir(d)) != NULL) {
+        struct ferry_buf p;
+
+        if (!ferry_str_ends(e->d_name, ".jsonl"))
+            continue;
+        ferry_buf_init(&p);
+        ferry_buf_addf(&p, "%s/%s", dir.data, e->d_name);
+        if (show_job(p.data, json))
+            rc = FERRY_EXIT_FAILED;
+        ferry_buf_release(&p);
+    }
+    closedir(d);
+    ferry_buf_release(&dir);
+    return rc;
+}
+
+int ferry_cmd_status(int argc, char **argv)
+{
+    int json = 0, i;
+    const char *job = NULL;
+
+    for (i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help")) {
+            fputs(usage, stdout);
+            return FERRY_EXIT_OK;
+        } else if (!strcmp(argv[i], "--json")) {
+            json = 1;
+        } else if (argv[i][0] == '-') {
+            return ferry_cmd_usage_error("status", "unknown option \"%s\"",
+                                         argv[i]);
+        } else if (job) {
+            return ferry_cmd_usage_error("status", "only one JOB");
+        } else {
+            job = argv[i];
+        }
+    }
+    return job ? show_job(job, json) : list_jobs(json);
+}

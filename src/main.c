@@ -1,0 +1,36 @@
+/* main.c - ferry's entry point: dispatches to one command. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+
+static const char usage[] =
+    "usage: ferry upload [options] PATH... --to DEST\n"
+    "       ferry status [--json] [JOB]\n"
+    "       ferry --help | --version | COMMAND --help\n"
+    "\n"
+    "Uploads local data files to S3 (or an S3-compatible store) with a\n"
+    "job log that records every finished part.  See ferry(1).\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return FERRY_EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(usage, stdout);
+        return FERRY_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("ferry %s\n", FERRY_VERSION);
+        return FERRY_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "upload"))
+        return ferry_cmd_upload(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "status"))
+        return ferry_cmd_status(argc - 1, argv + 1);
+    fprintf(stderr, "ferry: error: unknown command \"%s\"\n%s", argv[1],
+            usage);
+    return FERRY_EXIT_USAGE;
+}
