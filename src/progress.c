@@ -29,7 +29,7 @@ void ferry_progress_init(struct ferry_progress *p, bool quiet)
     if (iv && !p->tty)
         p->interval = atof(iv);
     p->started = ferry_monotonic();
-    p->last = 0;
+    p->last = p->tty ? 0 : p->started;
     p->drawn = false;
     active = p;
     ferry_log_set_hook(clear_line);

@@ -629,9 +629,14 @@ static void on_http_done(void *ud, const struct ferry_http_response *resp)
     if (may_retry(s, op)) {
         double delay = ferry_http_backoff(op->attempts, op->err.retry_after);
 
-        ferry_info("%s of \"%s\" part %d: %s %s, retrying in %.1f s",
-                   op_name(op->kind), op->key ? op->key : "",
-                   op->part_number, op->err.server_code, op->err.msg, delay);
+        char part[32] = "";
+
+        if (op->kind == FERRY_OP_UPLOAD_PART)
+            snprintf(part, sizeof(part), " part %d", op->part_number);
+        ferry_info("%s of \"%s\"%s: %s%s%s, retrying in %.1f s",
+                   op_name(op->kind), op->key ? op->key : "", part,
+                   op->err.server_code, op->err.server_code[0] ? ": " : "",
+                   op->err.msg, delay);
         wait_then_start(s, op, delay);
         return;
     }

@@ -134,7 +134,7 @@ static void fail_file(struct engine *e, struct file_job *fj,
     e->res->failed++;
     if (!e->first_err.code)
         e->first_err = *err;
-    ferry_error_log("%s", err->msg);
+    ferry_debug("%s", err->msg);
     ev = event("failed", fj->sf->key);
     cJSON_AddStringToObject(ev, "reason", err->msg);
     if (err->server_code[0])

@@ -460,6 +460,7 @@ static int run_upload(struct job *j)
     struct ferry_upload_result r;
     struct ferry_progress prog;
     struct ferry_error err;
+    size_t r_failed;
     int rc;
 
     o.part_size = j->args.part_size;
@@ -476,6 +477,7 @@ static int run_upload(struct job *j)
     rc = ferry_upload_run(&r, j->store, &j->scan, &o, &err);
     ferry_progress_finish(&prog);
     print_results(j, &r, rc);
+    r_failed = r.failed;
     ferry_upload_result_release(&r);
     ferry_joblog_close(j->log);
     j->log = NULL;
@@ -484,8 +486,11 @@ static int run_upload(struct job *j)
                         err.msg, j->id);
         return FERRY_EXIT_INTERRUPTED;
     }
-    if (rc)
+    if (rc) {
+        if (r_failed > 1)
+            ferry_error_prefix(&err, "%zu files failed, the first", r_failed);
         return ferry_cmd_fail(FERRY_EXIT_FAILED, &err);
+    }
     ferry_info("job %s: %zu files uploaded", j->id, j->scan.n);
     return FERRY_EXIT_OK;
 }
@@ -507,9 +512,10 @@ static int prepare(struct job *j, struct ferry_error *err)
 {
     int rc = resolve(j, err);
 
-    if (!rc)
-        rc = ferry_scan_paths(&j->scan, (const char *const *)j->args.paths,
-                              (size_t)j->args.npaths, j->dest.key, err);
+    if (!rc && ferry_scan_paths(&j->scan,
+                                (const char *const *)j->args.paths,
+                                (size_t)j->args.npaths, j->dest.key, err))
+        rc = err->code = FERRY_EUSAGE;
     if (!rc)
         rc = check_sizes(j, err);
     if (rc)
