@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# test.sh - the whole test suite, as CI runs it:
+#   1. unit tests (cmocka) of the normal build;
+#   2. the same unit tests and the strict-server integration tests
+#      under AddressSanitizer and UndefinedBehaviorSanitizer;
+#   3. integration tests against the strict, fault-injecting S3 server
+#      (tests/servers/s3strict.py), including a 1 GiB file and 1,000
+#      small files;
+#   4. integration tests against a real Ceph RGW started here.
+# Installs missing packages and builds first (scripts/setup.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=/usr/bin/python3
+
+bash scripts/setup.sh
+
+echo "== unit tests"
+meson test -C build --print-errorlogs --suite unit
+
+echo "== sanitizer build (address, undefined)"
+if [[ ! -d build-asan ]]; then
+    meson setup build-asan -Dwerror=true -Db_sanitize=address,undefined \
+        -Dbuildtype=debug >/dev/null
+fi
+ninja -C build-asan >/dev/null
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+meson test -C build-asan --print-errorlogs --suite unit
+$PY tests/integration/upload_test.py --ferry build-asan/ferry \
+    --server strict
+
+echo "== integration: strict S3 server"
+$PY tests/servers/test_s3strict.py
+$PY tests/integration/upload_test.py --ferry build/ferry --server strict \
+    --big
+
+echo "== integration: Ceph RGW"
+$PY tests/integration/upload_test.py --ferry build/ferry --server rgw --big
+
+echo "test.sh: all suites passed"
