@@ -67,11 +67,25 @@ static void on_doctype(void *ud, const char *name, const char *sysid,
     XML_StopParser(st->parser, XML_FALSE);
 }
 
+/*
+ * S3 may send a 200 at once and then white space while it works, before
+ * the document proper; expat wants the declaration first.
+ */
+static void skip_space(const char **doc, size_t *len)
+{
+    while (*len && (**doc == ' ' || **doc == '\n' || **doc == '\r' ||
+                    **doc == '\t')) {
+        (*doc)++;
+        (*len)--;
+    }
+}
+
 int ferry_xml_parse(const char *doc, size_t len, ferry_xml_fn fn, void *ud)
 {
     struct parse_state st = {0};
     int rc = 0;
 
+    skip_space(&doc, &len);
     st.parser = XML_ParserCreateNS(NULL, ':');
     if (!st.parser)
         return -1;
@@ -115,6 +129,7 @@ void ferry_xml_root(char *out, size_t outlen, const char *doc, size_t len)
     out[0] = '\0';
     if (!p)
         return;
+    skip_space(&doc, &len);
     XML_SetUserData(p, &rs);
     XML_SetStartElementHandler(p, root_start);
     XML_Parse(p, doc, (int)len, XML_TRUE);
