@@ -141,10 +141,18 @@ static const char *op_name(enum ferry_store_kind k)
 }
 
 /* Query pairs of an op; numbers are written into scratch. */
-static size_t op_query(struct ferry_sigv4_pair *q, char scratch[16],
+static size_t op_query(struct ferry_sigv4_pair *q, char scratch[32],
                        const struct ferry_store_op *op)
 {
     size_t n = 0;
+
+    if (op->max_keys > 0 && (op->kind == FERRY_OP_LIST_PARTS ||
+                             op->kind == FERRY_OP_LIST)) {
+        snprintf(scratch + 16, 16, "%d", op->max_keys);
+        q[n++] = (struct ferry_sigv4_pair){
+            op->kind == FERRY_OP_LIST ? "max-keys" : "max-parts",
+            scratch + 16};
+    }
 
     switch (op->kind) {
     case FERRY_OP_CREATE_MPU:
@@ -249,10 +257,10 @@ static int sign_op(struct signed_req *r, struct ferry_store *s,
 {
     const struct ferry_sigv4_dialect *d = s->cfg.dialect;
     const struct ferry_creds *c = s->cfg.creds;
-    struct ferry_sigv4_pair q[4], h[6];
+    struct ferry_sigv4_pair q[5], h[6];
     struct ferry_sigv4_request req = {0};
     struct ferry_buf host, path;
-    char scratch[16], stamp[17];
+    char scratch[32], stamp[17];
     size_t nh = 0, i;
     int rc;
 

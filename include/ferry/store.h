@@ -82,6 +82,7 @@ struct ferry_store_op {
     const struct ferry_store_part *parts;   /* for Complete */
     size_t nparts;
     const char *prefix;         /* for List */
+    int max_keys;               /* List, ListParts page size; 0: server's */
     const char *content_type;   /* for PUT and Create; may be NULL */
 
     /* output, owned by the op (ferry_store_op_release) */

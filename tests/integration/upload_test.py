@@ -72,7 +72,8 @@ class Server:
         self.proc = None
         self.port = None
 
-    def start(self, clock_offset=0):
+    def start(self, clock_offset=0, session_token=None):
+        self.session_token = session_token
         if self.kind == "strict":
             self._start_strict(clock_offset)
         else:
@@ -88,7 +89,9 @@ class Server:
             [sys.executable, os.path.join(SERVERS, "s3strict.py"),
              "--port", "0", "--port-file", portfile, "--data-dir",
              os.path.join(data, "store"), "--access-key", AK,
-             "--secret-key", SK, "--clock-offset", str(clock_offset)],
+             "--secret-key", SK, "--clock-offset", str(clock_offset)] +
+            (["--session-token", self.session_token]
+             if self.session_token else []),
             stdout=subprocess.DEVNULL, stderr=log)
         deadline = time.time() + 20
         while not os.path.exists(portfile):
@@ -102,6 +105,16 @@ class Server:
         self.port = free_port()
         subprocess.run(["bash", os.path.join(SERVERS, "rgw.sh"), "start",
                         self.rgw_dir, str(self.port), AK, SK], check=True)
+
+    def client_token(self):
+        """Creates tok-bucket with a client that sends the token."""
+        sess = botocore.session.get_session()
+        c = sess.create_client(
+            "s3", endpoint_url=self.endpoint, region_name="us-east-1",
+            aws_access_key_id=AK, aws_secret_access_key=SK,
+            aws_session_token=self.session_token,
+            config=botocore.config.Config(s3={"addressing_style": "path"}))
+        c.create_bucket(Bucket="tok-bucket")
 
     def stop(self):
         if self.kind == "strict" and self.proc:
@@ -350,6 +363,52 @@ def test_many_small_files_go_in_parallel(ctx):
     assert len(doc["objects"]) == 200
 
 
+def test_store_protocol_calls(ctx):
+    """ListParts and ListObjectsV2 pagination, Abort, Head (C test)."""
+    exe = os.path.join(os.path.dirname(ctx.args.ferry), "tests",
+                       "store_test")
+    env = ctx.env()
+    env.update(FERRY_TEST_ENDPOINT=ctx.server.endpoint,
+               FERRY_TEST_BUCKET=ctx.new_bucket())
+    r = subprocess.run([exe], env=env, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_session_token_and_profile_files_are_used(ctx):
+    if ctx.server.kind != "strict":
+        return
+    d = ctx.tree("profile")
+    make_file(os.path.join(d, "a"), 10)
+    home = os.path.join(ctx.work, "profile-home")
+    os.makedirs(os.path.join(home, ".aws"), exist_ok=True)
+    with open(os.path.join(home, ".aws", "credentials"), "w") as f:
+        f.write("[default]\naws_access_key_id = WRONG\n"
+                "aws_secret_access_key = WRONG\n\n[ferrytest]\n"
+                "aws_access_key_id = %s\naws_secret_access_key = %s\n"
+                "aws_session_token = tok/123+=\n" % (AK, SK))
+    tok = Server("strict", ctx.work)
+    tok.start(session_token="tok/123+=")
+    try:
+        tok.client_token()
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("AWS_")}
+        env.update(HOME=home, XDG_STATE_HOME=os.path.join(home, "st"))
+        r = subprocess.run(
+            [ctx.args.ferry, "upload", "--endpoint", tok.endpoint,
+             "--profile", "ferrytest", d, "--to", "s3://tok-bucket/", "-v"],
+            env=env, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert "Authorization: AWS4-HMAC-SHA256" in r.stderr
+        assert SK not in r.stderr and "tok/123+=" not in r.stderr
+        assert "Signature=****" in r.stderr
+        seen = tok.requests_seen()
+        assert any(q["method"] == "PUT" and q["status"] == 200
+                   for q in seen), seen
+    finally:
+        tok.stop()
+
+
 class TamperProxy:
     """Forwards TCP to the server, flipping one body byte of each PUT."""
 
@@ -593,7 +652,9 @@ COMMON = [test_small_files_and_edges_land_intact,
           test_tampered_body_is_rejected,
           test_job_log_is_private_and_holds_no_secret,
           test_missing_path_is_a_usage_error_and_writes_nothing,
-          test_many_small_files_go_in_parallel]
+          test_many_small_files_go_in_parallel,
+          test_store_protocol_calls,
+          test_session_token_and_profile_files_are_used]
 STRICT_ONLY = [test_slowdown_on_a_part_is_survived,
                test_500_on_a_put_is_survived,
                test_connection_reset_mid_part_is_survived,
