@@ -24,8 +24,8 @@ static const char usage[] =
     "usage: ferry upload [options] PATH... --to DEST\n"
     "\n"
     "  --to DEST              s3://BUCKET/PREFIX/ (or an https form)\n"
-    "  --endpoint URL         S3-compatible endpoint (env AWS_ENDPOINT_URL_S3,\n"
-    "                         AWS_ENDPOINT_URL)\n"
+    "  --endpoint URL         S3-compatible endpoint (env\n"
+    "                         AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL)\n"
     "  --region REGION        signing region (env AWS_REGION; us-east-1)\n"
     "  --profile NAME         profile of ~/.aws/credentials and ~/.aws/config\n"
     "  --path-style           address the bucket in the path\n"
@@ -110,7 +110,12 @@ static int parse_one(struct upload_args *a, int c, const char *v)
     case 'q': a->quiet = 1; break;
     case 'v': a->verbose = 1; break;
     case OPT_PART_SIZE:
-        return parse_size_opt(&a->part_size, "--part-size", v);
+        if (parse_size_opt(&a->part_size, "--part-size", v))
+            return FERRY_EXIT_USAGE;
+        if (a->part_size < FERRY_MIN_PART || a->part_size > FERRY_MAX_PART)
+            return ferry_cmd_usage_error("upload", "--part-size \"%s\" is "
+                                         "outside 5MiB to 5GiB", v);
+        break;
     case OPT_THRESHOLD:
         return parse_size_opt(&a->threshold, "--multipart-threshold", v);
     case OPT_CONCURRENCY:

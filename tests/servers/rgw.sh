@@ -113,22 +113,34 @@ is_zombie() {
 wait_gone() {
     local pid=$1 conf=$2 secs=$3 i
     for ((i = 0; i < secs * 10; i++)); do
-        is_ours "$pid" "$conf" || break
+        is_ours "$pid" "$conf" || return 0
         sleep 0.1
     done
-    is_ours "$pid" "$conf" && return 1
-    # Our daemons are orphans, reaped by init. Give it a moment, so that
-    # a "pgrep ceph" right after "stop" does not list <defunct> entries.
+    return 1
+}
+
+# PIDs that stop_pid saw exit, for wait_reaped.
+STOPPED=()
+
+# Our daemons are orphans, reaped by init, which may take a second or
+# two (here it polls). Wait a little, so that "pgrep ceph" right after
+# "stop" does not list <defunct> entries. Never fails.
+wait_reaped() {
+    local i pid left
     for ((i = 0; i < 50; i++)); do
-        is_zombie "$pid" || return 0
+        left=0
+        for pid in "${STOPPED[@]}"; do
+            ! is_zombie "$pid" || left=1
+        done
+        ((left)) || return 0
         sleep 0.1
     done
-    return 0
 }
 
 stop_pid() {
     local what=$1 pid=$2 conf=$3
     is_ours "$pid" "$conf" || return 0
+    STOPPED+=("$pid")
     kill -TERM "$pid" 2>/dev/null || true
     # A clean OSD shutdown takes a second or two; give it ample room.
     wait_gone "$pid" "$conf" 30 && return 0
@@ -178,6 +190,7 @@ cmd_stop() {
             stop_pid "$what" "$pid" "$conf"
         done
     done
+    wait_reaped
     rm -f "$pidfile"
 }
 
@@ -187,6 +200,7 @@ cmd_stop() {
 DIR=
 CONF=
 DEADLINE=
+FSID=
 
 # Report a failed start with the end of the log that explains it, then
 # exit; the EXIT trap set in cmd_start stops what was already started.
@@ -217,8 +231,12 @@ ceph_cli() {
         ceph -c "$CONF" --connect-timeout 5 "$@"
 }
 
+# Our monitor is serving. The fsid check matters: while ours is still
+# trying to bind, the port may belong to another test cluster's monitor.
 mon_ready() {
-    ceph_cli mon stat >/dev/null 2>&1
+    local out
+    out=$(ceph_cli fsid 2>/dev/null) || return 1
+    [[ $out == "$FSID" ]]
 }
 
 osd_up() {
@@ -267,15 +285,16 @@ spawn() {
 }
 
 write_conf() {
-    local fsid=$1 mon_port=$2 port=$3
+    local mon_port=$1 port=$2
     # Values are read literally by Ceph; "$cluster", "$name" and "$id"
     # are Ceph's own metavariables, hence the single quotes.
     cat >"$CONF" <<EOF
 $MARKER
 [global]
-fsid = $fsid
+fsid = $FSID
 mon host = [v1:127.0.0.1:$mon_port]
 public addr = 127.0.0.1
+cluster addr = 127.0.0.1
 # Loopback only, legacy protocol only: no msgr2 port to agree on.
 ms bind msgr2 = false
 ms bind ipv6 = false
@@ -308,6 +327,9 @@ osd pool default pg autoscale mode = off
 
 [mon]
 admin socket = \$run_dir/\$cluster-\$name.asok
+# A taken port must fail at once (not after 3 tries 5 s apart) so that
+# start can move on to the next one.
+ms bind retry count = 1
 # radosgw creates about ten pools, each an osdmap change that the
 # monitor batches for paxos_propose_interval (1 s by default): shorter
 # batches save ~10 s at start and ~5 s at the first bucket creation.
@@ -380,9 +402,10 @@ start_exit() {
     exit "$1"
 }
 
+# pick_mon_port PORT FROM: first port from FROM on that looks free.
 pick_mon_port() {
     local port=$1 p
-    for ((p = MON_PORT_FIRST; p <= MON_PORT_LAST; p++)); do
+    for ((p = $2; p <= MON_PORT_LAST; p++)); do
         ((p != port)) || continue
         port_busy "$p" || {
             echo "$p"
@@ -392,9 +415,50 @@ pick_mon_port() {
     die "no free monitor port in $MON_PORT_FIRST-$MON_PORT_LAST"
 }
 
+# Start the monitor on the first free port from MON_PORT_FIRST. Two
+# starts at once may both pick the same port: the loser's monitor fails
+# to bind and exits, and we try again with the next port.
+start_mon() {
+    local port=$1 mon_port=$MON_PORT_FIRST pid logs
+    local log=$DIR/log/setup.log
+    logs="$DIR/log/ceph-mon.a.log $DIR/log/mon.out"
+    while :; do
+        mon_port=$(pick_mon_port "$port" "$mon_port")
+        write_conf "$mon_port" "$port"
+        # shellcheck disable=SC2086 # LOGS is split on purpose
+        rm -rf "$DIR/mon" "$DIR/monmap" $logs
+        mkdir -p "$DIR/mon"
+        : >"$DIR/pids"
+        # A one-member monmap, then the monitor's store, then the daemon.
+        run_logged "monmaptool" "$log" monmaptool --create --fsid "$FSID" \
+            --addv a "[v1:127.0.0.1:$mon_port]" "$DIR/monmap"
+        run_logged "ceph-mon --mkfs" "$log" ceph-mon -c "$CONF" -i a \
+            --mkfs --monmap "$DIR/monmap"
+        spawn mon "$DIR/log/mon.out" ceph-mon -c "$CONF" -i a -f
+        pid=$SPAWNED
+        # Asking ceph before the port listens would cost its 5 s timeout.
+        until port_busy "$mon_port" && mon_ready; do
+            if ! is_ours "$pid" "$CONF"; then
+                # shellcheck disable=SC2086
+                grep -qs 'unable to bind monitor' $logs ||
+                    fail "monitor exited" $logs
+                pid=
+                break
+            fi
+            # shellcheck disable=SC2086
+            ((SECONDS < DEADLINE)) ||
+                fail "monitor not ready after ${START_TIMEOUT}s" $logs
+            sleep 0.5
+        done
+        [[ -z $pid ]] || return 0
+        echo "rgw.sh: monitor port $mon_port was taken, trying next" >&2
+        mon_port=$((mon_port + 1))
+    done
+}
+
 cmd_start() {
     local port=$2 access=$3 secret=$4
-    local t0=$EPOCHREALTIME fsid mon_port osd_uuid osd_id log exe ms
+    local t0=$EPOCHREALTIME osd_uuid osd_id log exe ms
     DIR=$1
     if ! [[ $port =~ ^[0-9]+$ ]] || ((port < 1 || port > 65535)); then
         die "bad PORT: $port"
@@ -417,21 +481,9 @@ cmd_start() {
     trap 'exit 130' INT
     trap 'exit 143' TERM
 
-    fsid=$(cat /proc/sys/kernel/random/uuid)
-    mon_port=$(pick_mon_port "$port")
-    write_conf "$fsid" "$mon_port" "$port"
-
-    # Monitor: a one-member monmap, then the store, then the daemon.
+    FSID=$(cat /proc/sys/kernel/random/uuid)
     log=$DIR/log/setup.log
-    run_logged "monmaptool" "$log" monmaptool --create --fsid "$fsid" \
-        --addv a "[v1:127.0.0.1:$mon_port]" "$DIR/monmap"
-    # Ceph's mkfs warnings (missing bdev label, unparsable fsid) are
-    # normal on a first creation; they only land in setup.log.
-    run_logged "ceph-mon --mkfs" "$log" ceph-mon -c "$CONF" -i a \
-        --mkfs --monmap "$DIR/monmap"
-    spawn mon "$DIR/log/mon.out" ceph-mon -c "$CONF" -i a -f
-    wait_for "monitor" "$SPAWNED" \
-        "$DIR/log/ceph-mon.a.log $DIR/log/mon.out" mon_ready
+    start_mon "$port"
 
     # OSD: register it, build its BlueStore, start it, wait until "up".
     osd_uuid=$(cat /proc/sys/kernel/random/uuid)
@@ -439,6 +491,8 @@ cmd_start() {
         fail "ceph osd new" "$log"
     [[ $osd_id =~ ^[0-9]+$ ]] || fail "ceph osd new said: $osd_id" "$log"
     mkdir -p "$DIR/osd/ceph-$osd_id"
+    # Its warnings (missing bdev label, unparsable fsid) are normal on a
+    # first creation; they only land in setup.log.
     run_logged "ceph-osd --mkfs" "$log" ceph-osd -c "$CONF" -i "$osd_id" \
         --mkfs --osd-uuid "$osd_uuid"
     # What the OSD would do at boot (see "crush update on start" above).

@@ -39,7 +39,7 @@ static void test_s3_uri_splits_bucket_and_prefix(void **s)
     expect("s3://my-bucket", FERRY_STORE_S3, "my-bucket", "", NULL);
 }
 
-static void test_virtual_hosted_https_gives_region_and_decoded_key(void **s)
+static void test_virtual_hosted_https_gives_region_and_key(void **s)
 {
     expect("https://bk1.s3.eu-west-1.amazonaws.com/a%20b/c.npy",
            FERRY_STORE_S3, "bk1", "a b/c.npy", "eu-west-1");
@@ -125,7 +125,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_s3_uri_splits_bucket_and_prefix),
-        cmocka_unit_test(test_virtual_hosted_https_gives_region_and_decoded_key),
+        cmocka_unit_test(test_virtual_hosted_https_gives_region_and_key),
         cmocka_unit_test(test_path_style_https),
         cmocka_unit_test(test_gcs_forms),
         cmocka_unit_test(test_bad_destinations_name_the_input),
