@@ -83,7 +83,10 @@ static int parse_https(struct ferry_objurl *out, const char *s,
     if (!s3)
         return ferry_error_set(err, FERRY_EUSAGE, "\"%s\" is not an S3 or "
                                "GCS object URL", s);
-    out->region = ferry_xstrndup(s3 + 3, (size_t)(host + hlen - 14 - s3 - 3));
+    /* "s3.amazonaws.com" names no region: s3 + 2 is the suffix's dot. */
+    if (s3 + 2 < host + hlen - 14)
+        out->region = ferry_xstrndup(s3 + 3,
+                                     (size_t)(host + hlen - 14 - s3 - 3));
     if (s3 == host) {
         p = strchr(path, '/');
         return fill(out, FERRY_STORE_S3, path,

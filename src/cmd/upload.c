@@ -29,6 +29,7 @@ static const char usage[] =
     "  --region REGION        signing region (env AWS_REGION; us-east-1)\n"
     "  --profile NAME         profile of ~/.aws/credentials and ~/.aws/config\n"
     "  --path-style           address the bucket in the path\n"
+    "  --sign-as aws|goog     GCS only: signing dialect (default goog)\n"
     "  --part-size SIZE       multipart part size (default 16MiB)\n"
     "  --multipart-threshold SIZE  smallest file sent in parts (default:\n"
     "                         the part size)\n"
@@ -336,7 +337,10 @@ static int open_log(struct job *j, struct ferry_error *err)
     if (j->args.job_log) {
         ferry_buf_adds(&j->log_path, j->args.job_log);
     } else {
-        ferry_joblog_default_dir(&j->log_path);
+        if (ferry_joblog_default_dir(&j->log_path))
+            return ferry_error_set(err, FERRY_EUSAGE, "no XDG_STATE_HOME "
+                                   "or HOME for the job log; give "
+                                   "--job-log FILE");
         ferry_buf_addf(&j->log_path, "/%s.jsonl", j->id);
     }
     rc = ferry_joblog_create(&j->log, j->log_path.data, j->id, err);

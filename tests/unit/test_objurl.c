@@ -51,6 +51,14 @@ static void test_path_style_https(void **s)
            "k/", "us-west-2");
 }
 
+static void test_global_s3_host_has_no_region(void **s)
+{
+    expect("https://s3.amazonaws.com/bk3/k", FERRY_STORE_S3, "bk3", "k",
+           NULL);
+    expect("https://bk4.s3.amazonaws.com/k", FERRY_STORE_S3, "bk4", "k",
+           NULL);
+}
+
 static void test_gcs_forms(void **s)
 {
     expect("gs://g-bucket/o/p", FERRY_STORE_GCS, "g-bucket", "o/p", NULL);
@@ -127,6 +135,7 @@ int main(void)
         cmocka_unit_test(test_s3_uri_splits_bucket_and_prefix),
         cmocka_unit_test(test_virtual_hosted_https_gives_region_and_key),
         cmocka_unit_test(test_path_style_https),
+        cmocka_unit_test(test_global_s3_host_has_no_region),
         cmocka_unit_test(test_gcs_forms),
         cmocka_unit_test(test_bad_destinations_name_the_input),
         cmocka_unit_test(test_scan_maps_directory_and_file_paths_to_keys),
