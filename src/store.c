@@ -702,6 +702,21 @@ int ferry_store_exec(struct ferry_store *s, struct ferry_store_op *op)
     return op->err.code;
 }
 
+void ferry_store_cancel_waiting(struct ferry_store *s)
+{
+    struct ferry_store_op *op;
+
+    while ((op = s->waiting) != NULL) {
+        char last[sizeof(op->err.msg)];
+
+        s->waiting = op->next_wait;
+        snprintf(last, sizeof(last), "%s", op->err.msg);
+        ferry_error_set(&op->err, FERRY_EINTR, "interrupted while waiting "
+                        "to retry (%s)", last);
+        finish_op(s, op);
+    }
+}
+
 void ferry_store_wakeup(struct ferry_store *s)
 {
     ferry_http_wakeup(s->http);

@@ -60,7 +60,8 @@ struct file_job {
     uint32_t parts_done;
     uint32_t in_flight;
     struct ferry_store_part *parts;
-    struct ferry_store_op ctl;  /* Create, then Complete */
+    struct ferry_store_op ctl;  /* Create, Complete, maybe Head */
+    struct ferry_error complete_err;
     /* folding the whole-file hash in part order, across readers */
     pthread_mutex_t lock;
     pthread_cond_t turn;
@@ -83,6 +84,7 @@ struct slot {
 };
 
 struct engine {
+    bool fatal;                 /* an error no other file can escape */
     struct ferry_store *store;
     const struct ferry_upload_options *opts;
     struct ferry_upload_result *res;
@@ -122,6 +124,31 @@ static cJSON *event(const char *type, const char *key)
     return ev;
 }
 
+/*
+ * Errors that every other request of the job would meet too: stop the
+ * whole job instead of failing a thousand files one by one.
+ */
+static bool fatal_for_job(const struct ferry_error *err)
+{
+    static const char *const codes[] = {
+        "NoSuchBucket", "AccessDenied", "SignatureDoesNotMatch",
+        "InvalidAccessKeyId", "InvalidToken", "ExpiredToken",
+        "AuthorizationHeaderMalformed", "AllAccessDisabled",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+        if (!strcmp(err->server_code, codes[i]))
+            return true;
+    }
+    return false;
+}
+
+static bool stopping(const struct engine *e)
+{
+    return e->fatal || (e->opts->interrupted && *e->opts->interrupted);
+}
+
 static void fail_file(struct engine *e, struct file_job *fj,
                       const struct ferry_error *err)
 {
@@ -134,6 +161,8 @@ static void fail_file(struct engine *e, struct file_job *fj,
     e->res->failed++;
     if (!e->first_err.code)
         e->first_err = *err;
+    if (fatal_for_job(err))
+        e->fatal = true;
     ferry_debug("%s", err->msg);
     ev = event("failed", fj->sf->key);
     cJSON_AddStringToObject(ev, "reason", err->msg);
@@ -338,6 +367,25 @@ out:
     release_slot(e, sl);
 }
 
+static void start_ctl(struct engine *e, struct file_job *fj,
+                      enum ferry_store_kind kind);
+
+/*
+ * A Complete retried after a lost answer meets NoSuchUpload (or, on
+ * RGW, an InternalError): the object is there if HEAD finds its size.
+ */
+static void check_completed(struct engine *e, struct file_job *fj,
+                            struct ferry_store_op *head)
+{
+    if (head->err.code || head->size != fj->sf->size) {
+        fail_file(e, fj, &fj->complete_err);
+        return;
+    }
+    ferry_info("\"%s\": an earlier CompleteMultipartUpload succeeded",
+               fj->sf->key);
+    finish_object(e, fj, head->etag);
+}
+
 static void on_ctl_done(struct ferry_store_op *op, void *ud)
 {
     struct file_job *fj = ud;
@@ -345,6 +393,17 @@ static void on_ctl_done(struct ferry_store_op *op, void *ud)
     cJSON *ev;
 
     fj->ctl_busy = false;
+    if (op->kind == FERRY_OP_HEAD) {
+        check_completed(e, fj, op);
+        return;
+    }
+    if (op->err.code && op->kind == FERRY_OP_COMPLETE_MPU &&
+        op->attempts > 1 && op->err.code != FERRY_EINTR) {
+        /* An earlier attempt may have completed the upload. */
+        fj->complete_err = op->err;
+        start_ctl(e, fj, FERRY_OP_HEAD);
+        return;
+    }
     if (op->err.code) {
         fail_file(e, fj, &op->err);
         return;
@@ -382,7 +441,7 @@ static void start_ctl(struct engine *e, struct file_job *fj,
 
 static void start_complete(struct engine *e, struct file_job *fj)
 {
-    if (e->opts->interrupted && *e->opts->interrupted)
+    if (stopping(e))
         return;
     start_ctl(e, fj, FERRY_OP_COMPLETE_MPU);
 }
@@ -408,7 +467,7 @@ static void send_part(struct engine *e, struct slot *sl)
 static void drain_ready(struct engine *e)
 {
     struct slot *sl, *next;
-    bool stopping = e->opts->interrupted && *e->opts->interrupted;
+    bool stop = stopping(e);
 
     pthread_mutex_lock(&e->qlock);
     sl = e->ready;
@@ -418,7 +477,7 @@ static void drain_ready(struct engine *e)
         next = sl->next;
         if (sl->err.code)
             fail_file(e, sl->fj, &sl->err);
-        if (sl->err.code || stopping ||
+        if (sl->err.code || stop ||
             sl->fj->out->state == FERRY_FILE_FAILED)
             release_slot(e, sl);
         else
@@ -460,7 +519,7 @@ static void schedule(struct engine *e)
 {
     size_t i, window = (size_t)e->nslots * 2;
 
-    if (e->opts->interrupted && *e->opts->interrupted)
+    if (stopping(e))
         return;
     while (e->cursor < e->njobs && fully_scheduled(&e->jobs[e->cursor]))
         e->cursor++;
@@ -485,7 +544,7 @@ static bool all_settled(struct engine *e, int active)
 {
     if (e->busy_slots || active > 0)
         return false;
-    if (e->opts->interrupted && *e->opts->interrupted)
+    if (stopping(e))
         return true;
     return e->res->done + e->res->failed == e->njobs;
 }
@@ -621,9 +680,15 @@ static void log_stage(struct engine *e, const char *state)
 
 static void run_loop(struct engine *e)
 {
+    bool cancelled = false;
     int active = 0;
 
     for (;;) {
+        if (!cancelled && stopping(e)) {
+            /* Requests waiting to be retried are not started again. */
+            ferry_store_cancel_waiting(e->store);
+            cancelled = true;
+        }
         drain_ready(e);
         schedule(e);
         if (all_settled(e, active))

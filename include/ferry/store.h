@@ -126,6 +126,12 @@ int ferry_store_run(struct ferry_store *s, double max_wait);
 /* Submits op and runs until it is done; returns op->err.code. */
 int ferry_store_exec(struct ferry_store *s, struct ferry_store_op *op);
 
+/*
+ * Ops waiting for a retry fail with FERRY_EINTR at once (their done
+ * functions run from here); ops on the wire go on.
+ */
+void ferry_store_cancel_waiting(struct ferry_store *s);
+
 /* Ends a ferry_store_run() wait early; safe from any thread. */
 void ferry_store_wakeup(struct ferry_store *s);
 

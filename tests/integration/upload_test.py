@@ -526,6 +526,48 @@ def test_create_and_list_faults_are_survived(ctx):
                        {"op": "complete", "fault": "reset"}])
 
 
+def test_lost_complete_answer_is_survived(ctx):
+    # The upload completed but its answer was lost: the retried Complete
+    # (or, where the server says NoSuchUpload, a HEAD) finds it done.
+    ctx.server.control("DELETE", "/_ferry/log")
+    fault_upload(ctx, [{"op": "complete", "fault": "drop-answer"}])
+    seen = [q for q in ctx.server.requests_seen() if q["op"] == "complete"]
+    assert seen[0]["error"] == "AnswerDropped", seen
+    assert seen[-1]["status"] == 200, seen
+
+
+def test_fatal_error_stops_the_whole_job(ctx):
+    d = ctx.tree("fatal")
+    for i in range(40):
+        make_file(os.path.join(d, "f%02d" % i), 10)
+    ctx.server.control("DELETE", "/_ferry/log")
+    r = ctx.ferry(d, "--to", "s3://no-such-bucket-fatal/",
+                  "--concurrency", "4")
+    assert r.returncode == 1, r.stderr
+    assert "NoSuchBucket" in one_error_line(r)
+    assert len(ctx.server.requests_seen()) <= 8
+
+
+def test_second_interrupt_while_retrying_stops_at_once(ctx):
+    d = ctx.tree("int2")
+    make_file(os.path.join(d, "obj"), 100)
+    b = ctx.new_bucket()
+    ctx.server.faults([{"op": "put", "fault": "503-slowdown",
+                        "retry_after": 30, "times": -1}])
+    p = subprocess.Popen(
+        [ctx.args.ferry, "upload", "--endpoint", ctx.server.endpoint,
+         os.path.join(d, "obj"), "--to", "s3://%s/" % b],
+        env=ctx.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    time.sleep(1.5)
+    t = time.time()
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=20)
+    ctx.server.faults([])
+    assert p.returncode == 130, (p.returncode, err)
+    assert time.time() - t < 5, "waited for the retry"
+
+
 def test_clock_skew_is_corrected(ctx):
     skewed = Server("strict", ctx.work)
     skewed.start(clock_offset=3600)
@@ -662,6 +704,9 @@ STRICT_ONLY = [test_slowdown_on_a_part_is_survived,
                test_complete_200_with_error_body_is_retried,
                test_create_and_list_faults_are_survived,
                test_clock_skew_is_corrected,
+               test_lost_complete_answer_is_survived,
+               test_fatal_error_stops_the_whole_job,
+               test_second_interrupt_while_retrying_stops_at_once,
                test_dry_run_sends_nothing,
                test_interrupt_leaves_a_resumable_job,
                test_file_changed_during_upload_fails]

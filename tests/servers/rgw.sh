@@ -77,7 +77,7 @@ cmd_install() {
 # True if PID is a live process started with "-c CONF". Checking the
 # command line guards against killing an unrelated process that got a
 # recycled PID. A zombie has an empty command line, so it counts as gone
-# (nobody may reap our daemons once the start script has exited).
+# (our daemons outlive "start", so init reaps them, maybe late).
 is_ours() {
     local pid=$1 conf=$2
     [[ $pid =~ ^[0-9]+$ ]] || return 1
@@ -201,6 +201,7 @@ DIR=
 CONF=
 DEADLINE=
 FSID=
+SPAWNED=
 
 # Report a failed start with the end of the log that explains it, then
 # exit; the EXIT trap set in cmd_start stops what was already started.
@@ -286,8 +287,8 @@ spawn() {
 
 write_conf() {
     local mon_port=$1 port=$2
-    # Values are read literally by Ceph; "$cluster", "$name" and "$id"
-    # are Ceph's own metavariables, hence the single quotes.
+    # "$cluster", "$name", "$id" and "$run_dir" are Ceph's metavariables,
+    # expanded per daemon by Ceph itself: hence the backslashes.
     cat >"$CONF" <<EOF
 $MARKER
 [global]
@@ -313,7 +314,6 @@ osd data = $DIR/osd/\$cluster-\$id
 rgw data = $DIR/rgw/\$cluster-\$id
 # A single OSD: pools of size 1, replicas chosen among OSDs, not hosts.
 mon allow pool size one = true
-mon allow pool delete = true
 mon warn on pool no redundancy = false
 # Without cephx the global_id warning is meaningless noise in "ceph -s".
 mon warn on insecure global id reclaim allowed = false

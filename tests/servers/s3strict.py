@@ -42,7 +42,9 @@ A fault rule:
            | "create_bucket" | "head_bucket" | "delete_bucket"
            | "list_buckets" | "any",            (default "any")
      "fault": "503-slowdown" | "500" | "reset" | "delay"
-              | "complete-200-error" | "skew" | "corrupt-etag",
+              | "complete-200-error" | "skew" | "corrupt-etag"
+              | "drop-answer" (the request takes effect, the answer is
+                replaced by a connection reset),
      "part_number": int,      only requests with this partNumber
      "key_contains": str,     only keys containing this text
      "times": int,            matching requests faulted (default 1,
@@ -546,7 +548,7 @@ FAULT_OPS = frozenset("""
     any""".split())
 FAULT_KINDS = frozenset("""
     503-slowdown 500 reset delay complete-200-error skew
-    corrupt-etag""".split())
+    corrupt-etag drop-answer""".split())
 RULE_FIELDS = frozenset("""
     op fault part_number key_contains times skip seconds
     retry_after""".split())
@@ -1041,6 +1043,7 @@ class Req:
         self.status = self.error = self.fault = None
         self.delay = 0.0
         self.corrupt = False
+        self.drop = False
         self.date_shift = 0.0
         self.responded = False
 
@@ -1276,6 +1279,13 @@ class S3Handler(BaseHTTPRequestHandler):
         req.status, req.responded = status, True
 
     def reply(self, status, body=b"", headers=(), ctype=None):
+        if self.req is not None and getattr(self.req, "drop", False):
+            self.req.error = "AnswerDropped"
+            self.close_connection = True
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.rfile.close()
+            return
         if body and ctype is None:
             ctype = "application/xml"
         self.send_head(status, headers, len(body), ctype)
@@ -1430,6 +1440,10 @@ class S3Handler(BaseHTTPRequestHandler):
             return False
         if kind == "corrupt-etag":
             req.corrupt = True
+            return False
+        if kind == "drop-answer":
+            # The request takes effect; only its answer is lost.
+            req.drop = True
             return False
         if kind == "reset":
             self.reset_connection()
