@@ -115,12 +115,21 @@ static int one_path(struct ferry_scan *s, const char *arg,
 {
     char abs[PATH_MAX], base[PATH_MAX];
     struct ferry_buf key;
+    size_t n;
     int rc;
 
     if (!realpath(arg, abs))
         return ferry_error_set(err, FERRY_EIO, "cannot read \"%s\": %s",
                                arg, strerror(errno));
-    snprintf(base, sizeof(base), "%s", abs);
+    /* The key takes the name as given (a link's own name), not the
+     * target's; "data/" and "data" both mean the directory "data". */
+    snprintf(base, sizeof(base), "%s", arg);
+    n = strlen(base);
+    while (n > 1 && base[n - 1] == '/')
+        base[--n] = '\0';
+    if (!strcmp(base, ".") || !strcmp(base, "..") ||
+        ferry_str_ends(base, "/.") || ferry_str_ends(base, "/.."))
+        snprintf(base, sizeof(base), "%s", abs);
     ferry_buf_init(&key);
     if (exact)
         ferry_buf_adds(&key, dest_key);

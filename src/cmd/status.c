@@ -86,27 +86,10 @@ static int resolve_path(struct ferry_buf *out, const char *job)
     return 0;
 }
 
-static void print_summary(const struct summary *s, const char *path,
-                          int json)
+static cJSON *summary_json(const struct summary *s, const char *path)
 {
-    char done[32], planned[32];
-    cJSON *doc;
-    char *text;
+    cJSON *doc = cJSON_CreateObject();
 
-    if (!json) {
-        ferry_format_size(done, sizeof(done), (uint64_t)s->bytes_done);
-        ferry_format_size(planned, sizeof(planned),
-                          (uint64_t)s->bytes_planned);
-        printf("job %s: %s\n  to %s\n  %d of %d files uploaded (%s of "
-               "%s), %d parts, %d failures\n  log %s\n",
-               s->job ? s->job : "?", s->state, s->dest ? s->dest : "?",
-               s->objects, s->files, done, planned, s->parts, s->failed,
-               path);
-        if (s->last_error)
-            printf("  last error: %s\n", s->last_error);
-        return;
-    }
-    doc = cJSON_CreateObject();
     cJSON_AddStringToObject(doc, "job", s->job ? s->job : "");
     cJSON_AddStringToObject(doc, "job_log", path);
     cJSON_AddStringToObject(doc, "state", s->state);
@@ -117,13 +100,38 @@ static void print_summary(const struct summary *s, const char *path,
     cJSON_AddNumberToObject(doc, "failures", s->failed);
     cJSON_AddNumberToObject(doc, "bytes_planned", s->bytes_planned);
     cJSON_AddNumberToObject(doc, "bytes_uploaded", s->bytes_done);
-    text = cJSON_Print(doc);
-    printf("%s\n", text);
-    free(text);
-    cJSON_Delete(doc);
+    if (s->last_error)
+        cJSON_AddStringToObject(doc, "last_error", s->last_error);
+    return doc;
 }
 
-static int show_job(const char *job, int json)
+static void print_summary(const struct summary *s, const char *path)
+{
+    char done[32], planned[32];
+
+    ferry_format_size(done, sizeof(done), (uint64_t)s->bytes_done);
+    ferry_format_size(planned, sizeof(planned), (uint64_t)s->bytes_planned);
+    printf("job %s: %s\n  to %s\n  %d of %d files uploaded (%s of "
+           "%s), %d parts, %d failures\n  log %s\n",
+           s->job ? s->job : "?", s->state, s->dest ? s->dest : "?",
+           s->objects, s->files, done, planned, s->parts, s->failed, path);
+    if (s->last_error)
+        printf("  last error: %s\n", s->last_error);
+}
+
+static void print_json(cJSON *doc)
+{
+    char *text = cJSON_Print(doc);
+
+    printf("%s\n", text);
+    free(text);
+}
+
+/*
+ * Reads one job log and prints it, or with `into` adds its JSON to that
+ * array instead.
+ */
+static int show_job(const char *job, int json, cJSON *into)
 {
     struct ferry_buf path;
     struct ferry_error err;
@@ -140,42 +148,75 @@ static int show_job(const char *job, int json)
         return ferry_cmd_fail(FERRY_EXIT_FAILED, &err);
     }
     summarise(&s, events);
-    print_summary(&s, path.data, json);
+    if (into) {
+        cJSON_AddItemToArray(into, summary_json(&s, path.data));
+    } else if (json) {
+        cJSON *doc = summary_json(&s, path.data);
+
+        print_json(doc);
+        cJSON_Delete(doc);
+    } else {
+        print_summary(&s, path.data);
+    }
     cJSON_Delete(events);
     ferry_buf_release(&path);
     return FERRY_EXIT_OK;
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Job log names in the state directory, sorted (ids sort by time). */
+static size_t job_names(char ***out, const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    size_t n = 0;
+
+    *out = NULL;
+    while (d && (e = readdir(d)) != NULL) {
+        if (!ferry_str_ends(e->d_name, ".jsonl"))
+            continue;
+        *out = ferry_xrealloc(*out, (n + 1) * sizeof(**out));
+        (*out)[n++] = ferry_xstrdup(e->d_name);
+    }
+    if (d)
+        closedir(d);
+    if (n)
+        qsort(*out, n, sizeof(**out), cmp_name);
+    return n;
+}
+
 static int list_jobs(int json)
 {
+    cJSON *all = json ? cJSON_CreateArray() : NULL;
     struct ferry_buf dir;
-    struct dirent *e;
-    DIR *d;
+    char **names;
+    size_t n, i;
     int rc = FERRY_EXIT_OK;
 
     ferry_buf_init(&dir);
     ferry_joblog_default_dir(&dir);
-    d = opendir(dir.data);
-    if (!d) {
-        if (!json)
-            printf("no jobs in %s\n", dir.data);
-        else
-            printf("[]\n");
-        ferry_buf_release(&dir);
-        return FERRY_EXIT_OK;
-    }
-    while ((e = readdir(d)) != NULL) {
+    n = job_names(&names, dir.data);
+    if (!n && !json)
+        printf("no jobs in %s\n", dir.data);
+    for (i = 0; i < n; i++) {
         struct ferry_buf p;
 
-        if (!ferry_str_ends(e->d_name, ".jsonl"))
-            continue;
         ferry_buf_init(&p);
-        ferry_buf_addf(&p, "%s/%s", dir.data, e->d_name);
-        if (show_job(p.data, json))
+        ferry_buf_addf(&p, "%s/%s", dir.data, names[i]);
+        if (show_job(p.data, json, all))
             rc = FERRY_EXIT_FAILED;
         ferry_buf_release(&p);
+        free(names[i]);
     }
-    closedir(d);
+    free(names);
+    if (all) {
+        print_json(all);
+        cJSON_Delete(all);
+    }
     ferry_buf_release(&dir);
     return rc;
 }
@@ -186,7 +227,7 @@ int ferry_cmd_status(int argc, char **argv)
     const char *job = NULL;
 
     for (i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help")) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(usage, stdout);
             return FERRY_EXIT_OK;
         } else if (!strcmp(argv[i], "--json")) {
@@ -200,5 +241,5 @@ int ferry_cmd_status(int argc, char **argv)
             job = argv[i];
         }
     }
-    return job ? show_job(job, json) : list_jobs(json);
+    return job ? show_job(job, json, NULL) : list_jobs(json);
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -138,8 +139,8 @@ static int parse_args(struct upload_args *a, int argc, char **argv)
     memset(a, 0, sizeof(*a));
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "qv", long_opts, NULL)) != -1) {
-        if (c == OPT_HELP) {
+    while ((c = getopt_long(argc, argv, "hqv", long_opts, NULL)) != -1) {
+        if (c == OPT_HELP || c == 'h') {
             fputs(usage, stdout);
             return -1;
         }
@@ -151,6 +152,13 @@ static int parse_args(struct upload_args *a, int argc, char **argv)
     }
     a->paths = argv + optind;
     a->npaths = argc - optind;
+    /* Effective values, so the job log records what was used. */
+    if (!a->part_size)
+        a->part_size = FERRY_DEFAULT_PART;
+    if (!a->threshold)
+        a->threshold = a->part_size;
+    if (!a->concurrency)
+        a->concurrency = FERRY_DEFAULT_CONCURRENCY;
     if (!a->to)
         return ferry_cmd_usage_error("upload", "--to DEST is required");
     if (a->npaths == 0)
@@ -163,8 +171,20 @@ static int parse_args(struct upload_args *a, int argc, char **argv)
 
 static volatile sig_atomic_t interrupted;
 
+/*
+ * The first signal lets the transfers in flight finish and be recorded;
+ * a second one ends at once (every finished part is already on disk).
+ */
 static void on_signal(int sig)
 {
+    static const char msg[] = "\nferry: stopped at once; the job log "
+                              "holds every finished part\n";
+
+    if (interrupted) {
+        if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+            _exit(FERRY_EXIT_INTERRUPTED);
+        _exit(FERRY_EXIT_INTERRUPTED);
+    }
     interrupted = 1;
 }
 
@@ -243,12 +263,14 @@ static int resolve(struct job *j, struct ferry_error *err)
                         : first_env("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
     if ((rc = ferry_config_region(&j->config_region, a->profile, err)) != 0)
         return rc;
+    /* AWS's region settings do not apply to GCS, which wants "auto". */
     j->region = a->region ? a->region
+                : gcs ? "auto"
                 : j->dest.region ? j->dest.region
                 : first_env("AWS_REGION", "AWS_DEFAULT_REGION")
                     ? first_env("AWS_REGION", "AWS_DEFAULT_REGION")
                 : j->config_region ? j->config_region
-                : gcs ? "auto" : "us-east-1";
+                : "us-east-1";
     j->path_style = a->path_style || gcs ||
                     needs_path_style(j->endpoint, j->dest.bucket);
     j->dialect = gcs && !(a->sign_as && !strcmp(a->sign_as, "aws"))
@@ -463,6 +485,21 @@ static void print_results(struct job *j, const struct ferry_upload_result *r,
     cJSON_Delete(doc);
 }
 
+/* With --json, stdout always holds one document, also on early errors. */
+static void print_early_error(const struct ferry_error *err)
+{
+    cJSON *doc = cJSON_CreateObject();
+    char *text;
+
+    cJSON_AddStringToObject(doc, "state", "failed");
+    cJSON_AddStringToObject(doc, "error", err->msg);
+    cJSON_AddArrayToObject(doc, "objects");
+    text = cJSON_Print(doc);
+    printf("%s\n", text);
+    free(text);
+    cJSON_Delete(doc);
+}
+
 static int run_upload(struct job *j)
 {
     struct ferry_upload_options o = {0};
@@ -525,6 +562,9 @@ static int prepare(struct job *j, struct ferry_error *err)
                                 (const char *const *)j->args.paths,
                                 (size_t)j->args.npaths, j->dest.key, err))
         rc = err->code = FERRY_EUSAGE;
+    if (!rc && j->scan.n == 0)
+        rc = ferry_error_set(err, FERRY_EUSAGE, "no files to upload in "
+                             "the given paths");
     if (!rc)
         rc = check_sizes(j, err);
     if (rc)
@@ -562,6 +602,8 @@ int ferry_cmd_upload(int argc, char **argv)
     if (!rc)
         rc = open_log(&j, &err);
     if (rc) {
+        if (j.args.json)
+            print_early_error(&err);
         rc = ferry_cmd_fail(ferry_cmd_exit_for(rc), &err);
         job_release(&j);
         return rc;
