@@ -67,6 +67,10 @@ void ferry_progress_update(void *ud, uint64_t done, uint64_t total,
     struct ferry_progress *p = ud;
     double now = ferry_monotonic();
 
+    p->done = done;
+    p->total = total;
+    p->files_done = files_done;
+    p->files = files;
     if (p->quiet || now - p->last < p->interval)
         return;
     p->last = now;
@@ -75,6 +79,9 @@ void ferry_progress_update(void *ud, uint64_t done, uint64_t total,
 
 void ferry_progress_finish(struct ferry_progress *p)
 {
+    if (p->drawn)
+        draw(p, p->done, p->total, p->files_done, p->files,
+             ferry_monotonic());
     if (p->drawn) {
         fputs("\n", stderr);
         p->drawn = false;

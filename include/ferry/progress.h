@@ -17,6 +17,9 @@ struct ferry_progress {
     double started;
     double last;
     bool drawn;
+    /* the last figures reported, drawn once more at the end */
+    uint64_t done, total;
+    size_t files_done, files;
 };
 
 void ferry_progress_init(struct ferry_progress *p, bool quiet);
@@ -25,7 +28,7 @@ void ferry_progress_init(struct ferry_progress *p, bool quiet);
 void ferry_progress_update(void *ud, uint64_t done, uint64_t total,
                            size_t files_done, size_t files);
 
-/* Ends the bar's line (if any). */
+/* Draws the final figures on a terminal and ends the bar's line. */
 void ferry_progress_finish(struct ferry_progress *p);
 
 #endif

@@ -8,10 +8,12 @@
  * on one libcurl multi handle with reused connections.
  *
  * Memory: each transfer in flight holds one buffer of at most the part
- * size (the part is read once, hashed, and sent from that buffer, also
- * on retries), so the data in memory is at most
- * concurrency x part size, plus a constant of well under 1 MiB per
- * transfer for requests, answers and bookkeeping.
+ * size, or of a whole file below the multipart threshold (the data is
+ * read once, hashed, and sent from that buffer, also on retries), so
+ * the data in memory is at most concurrency x max(part size, threshold),
+ * which with the default threshold (the part size) is concurrency x
+ * part size; plus a constant of well under 1 MiB per transfer and about
+ * 3 KiB per file for requests, answers and bookkeeping.
  *
  * Reading and hashing run on two reader threads, so the event loop keeps
  * sending while the next parts are read.  Each part's SHA-256 is its
