@@ -6,7 +6,9 @@
 #   3. integration tests against the strict, fault-injecting S3 server
 #      (tests/servers/s3strict.py), including a 1 GiB file and 1,000
 #      small files;
-#   4. integration tests against a real Ceph RGW started here.
+#   4. the same against the strict server speaking Cloud Storage's XML
+#      API (GOOG4 and AWS4 dialects);
+#   5. integration tests against a real Ceph RGW started here.
 # Installs missing packages and builds first (scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +35,11 @@ echo "== integration: strict S3 server"
 $PY tests/servers/test_s3strict.py
 $PY tests/integration/upload_test.py --ferry build/ferry --server strict \
     --big
+
+echo "== integration: strict server in Cloud Storage's dialect"
+$PY tests/integration/upload_test.py --ferry build/ferry --server gcs
+$PY tests/integration/upload_test.py --ferry build/ferry --server gcs \
+    --sign-as aws
 
 echo "== integration: Ceph RGW"
 $PY tests/integration/upload_test.py --ferry build/ferry --server rgw --big

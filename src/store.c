@@ -569,16 +569,34 @@ static int classify(struct ferry_store_op *op,
     return 1;
 }
 
-/* A skewed clock is corrected from the server's Date before retrying. */
-static void learn_clock(const struct ferry_http_response *resp)
+/*
+ * S3 says RequestTimeTooSkewed; Cloud Storage says ExpiredToken for a
+ * signature date outside its window.
+ */
+static bool is_skew(const struct ferry_store *s, const char *code)
+{
+    return !strcmp(code, "RequestTimeTooSkewed") ||
+           (s->cfg.gcs && !strcmp(code, "ExpiredToken"));
+}
+
+/*
+ * A skewed clock is corrected from the server's Date.  Returns true when
+ * that changed the offset, so a retry can succeed where this failed.
+ */
+static bool learn_clock(const struct ferry_http_response *resp)
 {
     time_t server = resp->date[0] ? ferry_time_parse_http(resp->date) : -1;
+    long offset, old = ferry_clock_offset();
 
     if (server < 0)
-        return;
-    ferry_clock_set_offset((long)(server - time(NULL)));
+        return false;
+    offset = (long)(server - time(NULL));
+    if (labs(offset - old) < 5)
+        return false;
+    ferry_clock_set_offset(offset);
     ferry_warn("the local clock is %ld s off the server's; signing with "
-               "the server's time", ferry_clock_offset());
+               "the server's time", offset);
+    return true;
 }
 
 static void describe_failure(struct ferry_store_op *op)
@@ -632,8 +650,9 @@ static void on_http_done(void *ud, const struct ferry_http_response *resp)
         finish_op(s, op);
         return;
     }
-    if (!strcmp(op->err.server_code, "RequestTimeTooSkewed"))
-        learn_clock(resp);
+    if (is_skew(s, op->err.server_code))
+        op->err.retryable = learn_clock(resp) ||
+                            labs(ferry_clock_offset()) >= 5;
     if (may_retry(s, op)) {
         double delay = ferry_http_backoff(op->attempts, op->err.retry_after);
 

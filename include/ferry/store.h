@@ -34,6 +34,7 @@ struct ferry_store_config {
     const char *region;
     const char *bucket;
     bool path_style;            /* /bucket/key instead of bucket.host */
+    bool gcs;                   /* Cloud Storage: its error codes */
     const struct ferry_creds *creds;    /* borrowed */
     struct ferry_http_options http;
     int max_attempts;           /* 0: 10 */

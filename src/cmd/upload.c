@@ -314,6 +314,7 @@ static int open_store(struct job *j, struct ferry_error *err)
     cfg.region = j->region;
     cfg.bucket = j->dest.bucket;
     cfg.path_style = j->path_style;
+    cfg.gcs = j->dest.store == FERRY_STORE_GCS;
     cfg.creds = &j->creds;
     cfg.http.ca_file = j->args.ca_file;
     cfg.http.trace = ferry_log_enabled(FERRY_LOG_DEBUG);

@@ -2,7 +2,9 @@
  * store_test.c - the store module's calls against a live S3 server.
  *
  * Run by upload_test.py with FERRY_TEST_ENDPOINT, FERRY_TEST_BUCKET (an
- * empty bucket), AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY set.
+ * empty bucket), AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY set; with
+ * FERRY_TEST_GCS set, GS_ACCESS_KEY_ID and GS_SECRET_ACCESS_KEY instead,
+ * signing in the GOOG4 dialect.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,11 +31,15 @@ static int setup(void **state)
     struct ferry_store_config cfg = {0};
     struct ferry_error err;
 
-    if (ferry_creds_load_aws(&creds, NULL, &err))
+    bool gcs = getenv("FERRY_TEST_GCS") != NULL;
+
+    if (gcs ? ferry_creds_load_gcs(&creds, &err)
+            : ferry_creds_load_aws(&creds, NULL, &err))
         return -1;
-    cfg.dialect = &ferry_sigv4_aws;
+    cfg.dialect = gcs ? &ferry_sigv4_goog : &ferry_sigv4_aws;
+    cfg.gcs = gcs;
     cfg.endpoint = getenv("FERRY_TEST_ENDPOINT");
-    cfg.region = "us-east-1";
+    cfg.region = gcs ? "auto" : "us-east-1";
     cfg.bucket = getenv("FERRY_TEST_BUCKET");
     cfg.path_style = true;
     cfg.creds = &creds;

@@ -74,7 +74,7 @@ class Server:
 
     def start(self, clock_offset=0, session_token=None):
         self.session_token = session_token
-        if self.kind == "strict":
+        if self.kind in ("strict", "gcs"):
             self._start_strict(clock_offset)
         else:
             self._start_rgw()
@@ -89,7 +89,8 @@ class Server:
             [sys.executable, os.path.join(SERVERS, "s3strict.py"),
              "--port", "0", "--port-file", portfile, "--data-dir",
              os.path.join(data, "store"), "--access-key", AK,
-             "--secret-key", SK, "--clock-offset", str(clock_offset)] +
+             "--secret-key", SK, "--clock-offset", str(clock_offset),
+             "--flavour", "gcs" if self.kind == "gcs" else "s3"] +
             (["--session-token", self.session_token]
              if self.session_token else []),
             stdout=subprocess.DEVNULL, stderr=log)
@@ -117,7 +118,7 @@ class Server:
         c.create_bucket(Bucket="tok-bucket")
 
     def stop(self):
-        if self.kind == "strict" and self.proc:
+        if self.kind in ("strict", "gcs") and self.proc:
             self.proc.terminate()
             self.proc.wait(10)
         elif self.kind == "rgw":
@@ -156,6 +157,7 @@ class Ctx:
         self.args = args
         self.server = server
         self.work = work
+        self.scheme = "gs" if server.kind == "gcs" else "s3"
         self.home = os.path.join(work, "home")
         os.makedirs(self.home, exist_ok=True)
         self.n = 0
@@ -168,15 +170,19 @@ class Ctx:
 
     def env(self, secret=SK):
         env = {k: v for k, v in os.environ.items()
-               if not k.startswith("AWS_")}
-        env.update(HOME=self.home, AWS_ACCESS_KEY_ID=AK,
-                   AWS_SECRET_ACCESS_KEY=secret,
+               if not k.startswith(("AWS_", "GS_"))}
+        env.update(HOME=self.home,
                    XDG_STATE_HOME=os.path.join(self.home, "state"))
+        if self.server.kind == "gcs":
+            env.update(GS_ACCESS_KEY_ID=AK, GS_SECRET_ACCESS_KEY=secret)
+        else:
+            env.update(AWS_ACCESS_KEY_ID=AK, AWS_SECRET_ACCESS_KEY=secret)
         return env
 
     def ferry(self, *argv, secret=SK, endpoint=None, timeout=600):
         cmd = [self.args.ferry, "upload", "--endpoint",
-               endpoint or self.server.endpoint] + list(argv)
+               endpoint or self.server.endpoint] + list(argv) + \
+              list(self.args.extra)
         return subprocess.run(cmd, env=self.env(secret), capture_output=True,
                               text=True, timeout=timeout)
 
@@ -223,7 +229,7 @@ def test_small_files_and_edges_land_intact(ctx):
     make_file(os.path.join(d, "at-threshold"), 5 * MIB)
     make_file(os.path.join(d, "below-threshold"), 5 * MIB - 1)
     b = ctx.new_bucket()
-    r = ctx.ferry(d, "--to", "s3://%s/run/" % b, "--part-size", "5MiB",
+    r = ctx.ferry(d, "--to", ctx.scheme + "://%s/run/" % b, "--part-size", "5MiB",
                   "--json")
     assert r.returncode == 0, r.stderr
     doc = check_objects(ctx, b, r)
@@ -237,7 +243,7 @@ def test_100mib_file_in_5mib_parts(ctx):
     d = ctx.tree("hundred")
     make_file(os.path.join(d, "big.npy"), 100 * MIB)
     b = ctx.new_bucket()
-    r = ctx.ferry(os.path.join(d, "big.npy"), "--to", "s3://%s/x/" % b,
+    r = ctx.ferry(os.path.join(d, "big.npy"), "--to", ctx.scheme + "://%s/x/" % b,
                   "--part-size", "5MiB", "--concurrency", "6", "--json")
     assert r.returncode == 0, r.stderr
     doc = check_objects(ctx, b, r)
@@ -261,7 +267,7 @@ def test_awkward_names_keep_their_keys(ctx):
     for i, name in enumerate(AWKWARD):
         make_file(os.path.join(d, name), 1000 + i)
     b = ctx.new_bucket()
-    r = ctx.ferry(d, "--to", "s3://%s/p/" % b, "--json")
+    r = ctx.ferry(d, "--to", ctx.scheme + "://%s/p/" % b, "--json")
     assert r.returncode == 0, r.stderr
     check_objects(ctx, b, r)
     listed = ctx.server.client.list_objects_v2(Bucket=b)["Contents"]
@@ -274,9 +280,9 @@ def test_single_file_to_exact_key(ctx):
     make_file(os.path.join(d, "f.parquet"), 777)
     b = ctx.new_bucket()
     r = ctx.ferry(os.path.join(d, "f.parquet"), "--to",
-                  "s3://%s/data/renamed.parquet" % b)
+                  ctx.scheme + "://%s/data/renamed.parquet" % b)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "s3://%s/data/renamed.parquet" % b
+    assert r.stdout.strip() == ctx.scheme + "://%s/data/renamed.parquet" % b
     head = ctx.server.client.head_object(Bucket=b, Key="data/renamed.parquet")
     assert head["ContentLength"] == 777
 
@@ -286,7 +292,7 @@ def test_wrong_secret_fails_at_once(ctx):
     make_file(os.path.join(d, "a"), 10)
     b = ctx.new_bucket()
     t = time.time()
-    r = ctx.ferry(d, "--to", "s3://%s/" % b, secret=SK + "x")
+    r = ctx.ferry(d, "--to", ctx.scheme + "://%s/" % b, secret=SK + "x")
     assert r.returncode == 1, (r.returncode, r.stderr)
     line = one_error_line(r)
     assert "SignatureDoesNotMatch" in line, line
@@ -297,7 +303,7 @@ def test_wrong_secret_fails_at_once(ctx):
 def test_unknown_bucket_fails_at_once(ctx):
     d = ctx.tree("nobucket")
     make_file(os.path.join(d, "a"), 10)
-    r = ctx.ferry(d, "--to", "s3://no-such-bucket-ferry/")
+    r = ctx.ferry(d, "--to", ctx.scheme + "://no-such-bucket-ferry/")
     assert r.returncode == 1, (r.returncode, r.stderr)
     assert "NoSuchBucket" in one_error_line(r)
 
@@ -308,7 +314,7 @@ def test_tampered_body_is_rejected(ctx):
     b = ctx.new_bucket()
     proxy = TamperProxy(ctx.server.port)
     try:
-        r = ctx.ferry(d, "--to", "s3://%s/" % b,
+        r = ctx.ferry(d, "--to", ctx.scheme + "://%s/" % b,
                       endpoint="http://127.0.0.1:%d" % proxy.port)
     finally:
         proxy.close()
@@ -322,7 +328,7 @@ def test_job_log_is_private_and_holds_no_secret(ctx):
     d = ctx.tree("joblog")
     make_file(os.path.join(d, "big"), 12 * MIB)
     b = ctx.new_bucket()
-    r = ctx.ferry(d, "--to", "s3://%s/" % b, "--part-size", "5MiB",
+    r = ctx.ferry(d, "--to", ctx.scheme + "://%s/" % b, "--part-size", "5MiB",
                   "--json")
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
@@ -344,7 +350,7 @@ def test_missing_path_is_a_usage_error_and_writes_nothing(ctx):
     state = os.path.join(ctx.home, "state", "ferry", "jobs")
     before = set(os.listdir(state)) if os.path.isdir(state) else set()
     r = ctx.ferry(os.path.join(ctx.work, "does-not-exist"), "--to",
-                  "s3://%s/" % b)
+                  ctx.scheme + "://%s/" % b)
     assert r.returncode == 2, (r.returncode, r.stderr)
     assert "does-not-exist" in one_error_line(r)
     after = set(os.listdir(state)) if os.path.isdir(state) else set()
@@ -356,7 +362,7 @@ def test_many_small_files_go_in_parallel(ctx):
     for i in range(200):
         make_file(os.path.join(d, "f%03d.json" % i), 100 + i)
     b = ctx.new_bucket()
-    r = ctx.ferry(d, "--to", "s3://%s/m/" % b, "--json",
+    r = ctx.ferry(d, "--to", ctx.scheme + "://%s/m/" % b, "--json",
                   "--concurrency", "16")
     assert r.returncode == 0, r.stderr
     doc = check_objects(ctx, b, r)
@@ -370,6 +376,8 @@ def test_store_protocol_calls(ctx):
     env = ctx.env()
     env.update(FERRY_TEST_ENDPOINT=ctx.server.endpoint,
                FERRY_TEST_BUCKET=ctx.new_bucket())
+    if ctx.server.kind == "gcs":
+        env["FERRY_TEST_GCS"] = "1"
     r = subprocess.run([exe], env=env, capture_output=True, text=True,
                        timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -487,7 +495,7 @@ def fault_upload(ctx, rules, size=12 * MIB, extra=()):
     b = ctx.new_bucket()
     ctx.server.faults(rules)
     try:
-        r = ctx.ferry(os.path.join(d, "obj"), "--to", "s3://%s/" % b,
+        r = ctx.ferry(os.path.join(d, "obj"), "--to", ctx.scheme + "://%s/" % b,
                       "--part-size", "5MiB", "--json", *extra)
     finally:
         ctx.server.faults([])
@@ -541,7 +549,7 @@ def test_fatal_error_stops_the_whole_job(ctx):
     for i in range(40):
         make_file(os.path.join(d, "f%02d" % i), 10)
     ctx.server.control("DELETE", "/_ferry/log")
-    r = ctx.ferry(d, "--to", "s3://no-such-bucket-fatal/",
+    r = ctx.ferry(d, "--to", ctx.scheme + "://no-such-bucket-fatal/",
                   "--concurrency", "4")
     assert r.returncode == 1, r.stderr
     assert "NoSuchBucket" in one_error_line(r)
@@ -556,7 +564,7 @@ def test_second_interrupt_while_retrying_stops_at_once(ctx):
                         "retry_after": 30, "times": -1}])
     p = subprocess.Popen(
         [ctx.args.ferry, "upload", "--endpoint", ctx.server.endpoint,
-         os.path.join(d, "obj"), "--to", "s3://%s/" % b],
+         os.path.join(d, "obj"), "--to", ctx.scheme + "://%s/" % b],
         env=ctx.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True)
     time.sleep(1.5)
@@ -569,24 +577,20 @@ def test_second_interrupt_while_retrying_stops_at_once(ctx):
 
 
 def test_clock_skew_is_corrected(ctx):
-    skewed = Server("strict", ctx.work)
+    skewed = Server(ctx.server.kind, ctx.work)
     skewed.start(clock_offset=3600)
     try:
         d = ctx.tree("skew")
         make_file(os.path.join(d, "a"), 100)
-        b = "skewed-bucket"
-        skewed.client.meta.events  # botocore signs with local time
-        urllib.request.urlopen(urllib.request.Request(
-            skewed.endpoint + "/_ferry/faults", method="DELETE"))
         r = subprocess.run(
             [ctx.args.ferry, "upload", "--endpoint", skewed.endpoint, d,
-             "--to", "s3://%s/" % b], env=ctx.env(), capture_output=True,
-            text=True, timeout=120)
+             "--to", ctx.scheme + "://skewed-bucket/"] + ctx.args.extra,
+            env=ctx.env(), capture_output=True, text=True, timeout=120)
         # the bucket does not exist: reaching NoSuchBucket proves the
         # signature, made with the corrected clock, was accepted
-        assert "RequestTimeTooSkewed" not in one_error_line(r), r.stderr
-        assert "NoSuchBucket" in one_error_line(r), r.stderr
-        assert "clock" in r.stderr
+        line = one_error_line(r)
+        assert "NoSuchBucket" in line, r.stderr
+        assert "clock is 3600 s off" in r.stderr, r.stderr
     finally:
         skewed.stop()
 
@@ -596,7 +600,7 @@ def test_dry_run_sends_nothing(ctx):
     make_file(os.path.join(d, "big"), 11 * MIB)
     make_file(os.path.join(d, "small"), 10)
     ctx.server.control("DELETE", "/_ferry/log")
-    r = ctx.ferry(d, "--to", "s3://bucket-dry/", "--dry-run",
+    r = ctx.ferry(d, "--to", ctx.scheme + "://bucket-dry/", "--dry-run",
                   "--part-size", "5MiB")
     assert r.returncode == 0, r.stderr
     assert ctx.server.requests_seen() == []
@@ -616,7 +620,7 @@ def test_interrupt_leaves_a_resumable_job(ctx):
                         "times": -1}])
     p = subprocess.Popen(
         [ctx.args.ferry, "upload", "--endpoint", ctx.server.endpoint,
-         os.path.join(d, "obj"), "--to", "s3://%s/" % b, "--part-size",
+         os.path.join(d, "obj"), "--to", ctx.scheme + "://%s/" % b, "--part-size",
          "5MiB", "--concurrency", "2", "--json"],
         env=ctx.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True)
@@ -642,7 +646,7 @@ def test_file_changed_during_upload_fails(ctx):
                         "times": -1}])
     p = subprocess.Popen(
         [ctx.args.ferry, "upload", "--endpoint", ctx.server.endpoint, path,
-         "--to", "s3://%s/" % b, "--part-size", "5MiB", "--concurrency",
+         "--to", ctx.scheme + "://%s/" % b, "--part-size", "5MiB", "--concurrency",
          "1"], env=ctx.env(), stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True)
     time.sleep(1)
@@ -662,7 +666,7 @@ def test_1000_small_files(ctx):
                   i * 7 % 4096)
     b = ctx.new_bucket()
     t = time.time()
-    r = ctx.ferry(d, "--to", "s3://%s/t/" % b, "--json", "--concurrency",
+    r = ctx.ferry(d, "--to", ctx.scheme + "://%s/t/" % b, "--json", "--concurrency",
                   "16")
     took = time.time() - t
     assert r.returncode == 0, r.stderr
@@ -676,7 +680,7 @@ def test_1gib_file(ctx):
     make_file(os.path.join(d, "g.bin"), 1024 * MIB)
     b = ctx.new_bucket()
     t = time.time()
-    r = ctx.ferry(os.path.join(d, "g.bin"), "--to", "s3://%s/" % b,
+    r = ctx.ferry(os.path.join(d, "g.bin"), "--to", ctx.scheme + "://%s/" % b,
                   "--json", "--part-size", "64MiB", "--concurrency", "4")
     took = time.time() - t
     assert r.returncode == 0, r.stderr
@@ -713,19 +717,89 @@ STRICT_ONLY = [test_slowdown_on_a_part_is_survived,
 BIG = [test_1000_small_files, test_1gib_file]
 
 
+# --- Cloud Storage flavour only -----------------------------------------
+
+def test_gcs_date_the_server_refuses_is_one_line(ctx):
+    """A rejected date that the server's clock cannot explain fails."""
+    d = ctx.tree("gdate")
+    make_file(os.path.join(d, "a"), 10)
+    b = ctx.new_bucket()
+    ctx.server.faults([{"op": "put", "fault": "skew", "seconds": 0,
+                        "times": -1}])
+    t = time.time()
+    try:
+        r = ctx.ferry(d, "--to", "gs://%s/" % b)
+    finally:
+        ctx.server.faults([])
+    assert r.returncode == 1, r.stderr
+    assert "ExpiredToken" in one_error_line(r)
+    assert time.time() - t < 10
+
+
+def test_gcs_job_log_records_gs_objects(ctx):
+    d = ctx.tree("glog")
+    make_file(os.path.join(d, "big"), 11 * MIB)
+    b = ctx.new_bucket()
+    r = ctx.ferry(d, "--to", "gs://%s/p/" % b, "--part-size", "5MiB",
+                  "--json")
+    assert r.returncode == 0, r.stderr
+    doc = check_objects(ctx, b, r)
+    assert doc["objects"][0]["url"] == "gs://%s/p/glog/big" % b
+    ev = joblog_events(doc)
+    settings = ev[1]
+    assert settings["store"] == "gcs" and settings["region"] == "auto"
+    assert settings["sign_as"] == (ctx.args.sign_as or "goog")
+    assert settings["access_key_source"].startswith("environment")
+    parts = [e for e in ev if e.get("event") == "part"]
+    assert len(parts) == 3 and all(len(p["sha256"]) == 64 for p in parts)
+    obj = [e for e in ev if e.get("event") == "object"][0]
+    # a composite object's ETag is no MD5 of the data
+    assert obj["etag"].strip('"') != hashlib.md5(
+        open(os.path.join(d, "big"), "rb").read()).hexdigest()
+
+
+def test_gcs_requests_use_the_chosen_dialect(ctx):
+    d = ctx.tree("gdialect")
+    make_file(os.path.join(d, "a"), 10)
+    b = ctx.new_bucket()
+    ctx.server.control("DELETE", "/_ferry/log")
+    r = ctx.ferry(d, "--to", "gs://%s/" % b)
+    assert r.returncode == 0, r.stderr
+    put = [q for q in ctx.server.requests_seen() if q["method"] == "PUT"][0]
+    auth = put["headers"]["authorization"]
+    if ctx.args.sign_as == "aws":
+        assert auth.startswith("AWS4-HMAC-SHA256 ") and \
+            "x-amz-date" in put["headers"], put
+    else:
+        assert auth.startswith("GOOG4-HMAC-SHA256 ") and \
+            "/auto/storage/goog4_request" in auth and \
+            "x-goog-content-sha256" in put["headers"], put
+
+
+GCS_ONLY = [test_gcs_date_the_server_refuses_is_one_line,
+            test_gcs_job_log_records_gs_objects,
+            test_gcs_requests_use_the_chosen_dialect]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ferry", required=True)
-    ap.add_argument("--server", choices=["strict", "rgw"], required=True)
+    ap.add_argument("--server", choices=["strict", "rgw", "gcs"],
+                    required=True)
+    ap.add_argument("--sign-as", choices=["aws", "goog"],
+                    help="gcs only: the dialect ferry signs with")
     ap.add_argument("--big", action="store_true")
     ap.add_argument("-k", default="")
     args = ap.parse_args()
     args.ferry = os.path.abspath(args.ferry)
+    args.extra = ["--sign-as", args.sign_as] if args.sign_as else []
+    label = args.server + ("-" + args.sign_as if args.sign_as else "")
     work = tempfile.mkdtemp(prefix="ferry-it-")
     server = Server(args.server, work)
     server.start()
     ctx = Ctx(args, server, work)
-    tests = COMMON + (STRICT_ONLY if args.server == "strict" else [])
+    tests = COMMON + (STRICT_ONLY if args.server != "rgw" else [])
+    tests += GCS_ONLY if args.server == "gcs" else []
     tests += BIG if args.big else []
     passed = failed = 0
     try:
@@ -736,11 +810,11 @@ def main():
             try:
                 t(ctx)
                 passed += 1
-                print("ok   %s/%s (%.1f s)" % (args.server, t.__name__,
+                print("ok   %s/%s (%.1f s)" % (label, t.__name__,
                                               time.time() - start))
             except Exception:
                 failed += 1
-                print("FAIL %s/%s" % (args.server, t.__name__))
+                print("FAIL %s/%s" % (label, t.__name__))
                 traceback.print_exc(file=sys.stdout)
             sys.stdout.flush()
     finally:

@@ -15,7 +15,7 @@ Usage:
                 [--port 0] [--port-file FILE] [--host 127.0.0.1]
                 [--region us-east-1] [--session-token TOKEN]
                 [--clock-offset SECONDS] [--min-part-size BYTES]
-                [--idle-timeout SECONDS] [--verbose]
+                [--idle-timeout SECONDS] [--flavour s3|gcs] [--verbose]
 
 With --port 0 a free port is chosen; it is written to --port-file (atomic
 rename) and "listening on PORT" is printed to stdout.
@@ -71,6 +71,42 @@ A log entry:
 "status" is null when no answer was sent (reset, client gone); "error" is
 the S3 error Code sent, if any; the Authorization header's signature is
 shown as "Signature=***".
+
+--flavour gcs: Google Cloud Storage's XML API with HMAC keys
+    (default --flavour s3 behaves exactly as without the option.)
+    Signatures: both V4 dialects GCS accepts with HMAC keys are checked by
+    the same code, parametrised by dialect (see Dialect below):
+      GOOG4-HMAC-SHA256  key "GOOG4"+secret, scope DATE/LOC/storage/
+                         goog4_request, x-goog-date, x-goog-content-sha256
+      AWS4-HMAC-SHA256   key "AWS4"+secret, scope DATE/LOC/ANY/aws4_request,
+                         x-amz-date, x-amz-content-sha256
+    LOC may be any value (GCS ignores it; clients send "auto").  Every
+    x-goog-* and x-amz-* header sent must be signed, the content-sha256
+    headers included (GCS itself lets those two go unsigned; ferry signs
+    them, and s3strict is stricter here on purpose).  The content-sha256
+    header of the request's dialect is required: what GCS assumes when
+    it is missing is undocumented, so s3strict refuses to guess.
+    Errors (see gcs_skew_error and S3Handler.check_sha256 for why):
+      date more than 15 min off   400 ExpiredToken
+      body != content-sha256      400 BadDigest
+      bad signature               403 SignatureDoesNotMatch, with
+                                  <StringToSign> and <CanonicalRequest>
+      malformed auth, signed      400 MalformedSecurityHeader
+      header missing or unsigned
+    Error bodies: <?xml version='1.0' encoding='UTF-8'?><Error><Code/>
+    <Message/><Details/>...</Error>, no RequestId.  Every answer carries
+    x-guploader-uploadid instead of x-amz-request-id and x-amz-id-2.
+    Objects: a single PUT gets an MD5 ETag and "x-goog-hash: md5=B64"
+    (crc32c is neither computed nor checked; a request's x-goog-hash md5
+    is checked).  An object assembled by CompleteMultipartUpload is a
+    composite: its ETag is "<32 hex>-<parts>", deliberately not S3's
+    MD5-of-MD5s, and it has no md5 at all (no x-goog-hash).  PUT and
+    Complete answers carry x-goog-generation; HEAD and GET carry
+    x-goog-generation, x-goog-metageneration, x-goog-stored-content-length
+    and x-goog-hash (when there is an md5).  User metadata is x-goog-meta-*
+    (x-amz-meta-* is stored under that name too).  Faults and the control
+    API work as in s3 flavour; the errors they answer are in GCS's shape
+    ("skew" answers 400 ExpiredToken, with the shifted Date header).
 """
 
 import argparse
@@ -112,6 +148,13 @@ MAX_LIST = 1000
 MAX_LOG = 200000
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>'
+GCS_XML_DECL = "<?xml version='1.0' encoding='UTF-8'?>"
+GCS_ERROR_TYPE = "application/xml; charset=UTF-8"
+# Extra error elements GCS shows as such; other details go in <Details>.
+GCS_ERROR_ELEMENTS = ("StringToSign", "CanonicalRequest")
+GCS_BAD_SIGNATURE = ("The request signature we calculated does not match "
+                     "the signature you provided. Check your Google secret "
+                     "key and signing method.")
 OWNER_ID = "5f3c0ffee5f3c0ffee5f3c0ffee5f3c0ffee5f3c0ffee5f3c0ffee5f3c0ffee"
 HEX64 = re.compile(r"[0-9a-f]{64}")
 BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
@@ -143,6 +186,7 @@ ERRORS = {
               "succeeded and you already own it."),
     "BucketNotEmpty":
         (409, "The bucket you tried to delete is not empty"),
+    "ExpiredToken": (400, "Invalid argument."),  # gcs flavour only
     "EntityTooLarge":
         (400, "Your proposed upload exceeds the maximum allowed size"),
     "EntityTooSmall":
@@ -176,6 +220,8 @@ ERRORS = {
     "MalformedXML":
         (400, "The XML you provided was not well-formed or did not "
               "validate against our published schema"),
+    "MalformedSecurityHeader":  # gcs flavour only
+        (400, "Your request has a malformed header."),
     "MaxMessageLengthExceeded": (400, "Your request was too big."),
     "MethodNotAllowed":
         (405, "The specified method is not allowed against this "
@@ -208,7 +254,8 @@ ERRORS = {
 class S3Error(Exception):
     """An S3 error answer: status, Code, Message and extra XML elements."""
 
-    def __init__(self, code, message=None, extra=None, headers=()):
+    def __init__(self, code, message=None, extra=None, headers=(),
+                 details=None):
         status, default = ERRORS[code]
         super().__init__(f"{code}: {message or default}")
         self.status = status
@@ -217,6 +264,8 @@ class S3Error(Exception):
         self.extra = extra or {}
         self.headers = list(headers)
         self.date_shift = 0.0
+        # GCS flavour's <Details>; None: made from `extra`.
+        self.details = details
 
 
 class ClientGone(ConnectionError):
@@ -308,6 +357,18 @@ def error_document(code, message, resource, request_id, extra=None):
     return f"{XML_DECL}\n{node('Error', *fields)}".encode("utf-8")
 
 
+def gcs_error_document(code, message, details, elements=()):
+    """An error body as GCS's XML API writes it: no RequestId, no ns."""
+    fields = [text_el("Code", code), text_el("Message", message),
+              text_el("Details", details)]
+    fields += [text_el(name, value) for name, value in elements]
+    return f"{GCS_XML_DECL}{node('Error', *fields)}".encode("utf-8")
+
+
+def rfc3339(ts):
+    return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(ts))
+
+
 def owner_xml(tag="Owner"):
     return node(tag, text_el("ID", OWNER_ID),
                 text_el("DisplayName", "ferry"))
@@ -344,11 +405,42 @@ def bounded_int(text, name, low, high, default):
 
 # ------------------------------------------------------------ Signature V4
 
-class ParsedAuth:
-    """The pieces of an AWS4-HMAC-SHA256 Authorization header."""
+class Dialect:
+    """One spelling of the V4 signature: AWS's, or Google's for HMAC keys.
 
-    def __init__(self, value):
-        if not value.startswith(ALGORITHM + " "):
+    GCS accepts both with HMAC keys; the algorithm is the same, only these
+    names differ (GCS "Signatures" and "Simple migration" pages).
+    """
+
+    def __init__(self, algorithm, key_prefix, service, terminator,
+                 date_header, sha_header):
+        self.algorithm = algorithm
+        self.key_prefix = key_prefix
+        self.service = service
+        self.terminator = terminator
+        self.date_header = date_header
+        self.sha_header = sha_header
+
+
+AWS4 = Dialect(ALGORITHM, "AWS4", "s3", "aws4_request", "x-amz-date",
+               "x-amz-content-sha256")
+GOOG4 = Dialect("GOOG4-HMAC-SHA256", "GOOG4", "storage", "goog4_request",
+                "x-goog-date", "x-goog-content-sha256")
+
+
+class ParsedAuth:
+    """The pieces of a V4 Authorization header (AWS4, or GOOG4 in gcs)."""
+
+    def __init__(self, value, gcs=False):
+        dialects = (GOOG4, AWS4) if gcs else (AWS4,)
+        bad = gcs_malformed if gcs else malformed
+        found = [d for d in dialects if value.startswith(d.algorithm + " ")]
+        if not found:
+            if gcs:
+                raise S3Error("InvalidArgument", "s3strict supports only "
+                              "GOOG4-HMAC-SHA256 and AWS4-HMAC-SHA256 "
+                              "Authorization headers",
+                              details="Unsupported Authorization type")
             if value.startswith("AWS "):
                 raise S3Error("InvalidRequest",
                               "The authorization mechanism you have "
@@ -356,18 +448,21 @@ class ParsedAuth:
                               "AWS4-HMAC-SHA256.")
             raise S3Error("InvalidArgument", "Unsupported Authorization "
                           "Type", {"ArgumentName": "Authorization"})
+        self.dialect = dialect = found[0]
+        self.bad = bad
         fields = {}
-        for item in value[len(ALGORITHM) + 1:].split(","):
+        for item in value[len(dialect.algorithm) + 1:].split(","):
             name, sep, val = item.strip().partition("=")
             if not sep or name in fields:
-                raise malformed(f"bad component {item.strip()!r}")
+                raise bad(f"bad component {item.strip()!r}")
             fields[name] = val
         if set(fields) != {"Credential", "SignedHeaders", "Signature"}:
-            raise malformed("need Credential, SignedHeaders, Signature")
+            raise bad("need Credential, SignedHeaders, Signature")
         self.credential = fields["Credential"].split("/")
         if len(self.credential) != 5:
-            raise malformed("Credential must be AK/date/region/s3/"
-                            "aws4_request")
+            shape = ("ID/date/location/service/" + dialect.terminator
+                     if gcs else "AK/date/region/s3/aws4_request")
+            raise bad("Credential must be " + shape)
         self.signed_text = fields["SignedHeaders"]
         self.signed = self.signed_text.split(";")
         self.signature = fields["Signature"]
@@ -378,13 +473,17 @@ class ParsedAuth:
         # A list that is not lower-case, sorted and unique would make the
         # client's canonical request differ from the one S3 builds.
         if self.signed != sorted(set(h.lower() for h in self.signed)):
-            raise malformed("SignedHeaders must be lower-case, sorted and "
-                            "unique: " + self.signed_text)
+            raise self.bad("SignedHeaders must be lower-case, sorted and "
+                           "unique: " + self.signed_text)
 
 
 def malformed(detail):
     return S3Error("AuthorizationHeaderMalformed",
                    f"The authorization header is malformed; {detail}")
+
+
+def gcs_malformed(detail):
+    return S3Error("MalformedSecurityHeader", details=detail)
 
 
 def canonical_uri(raw_path):
@@ -414,11 +513,32 @@ def canonical_headers(headers, names):
     return "".join(lines)
 
 
-def signing_key(secret, date, region, service):
-    key = ("AWS4" + secret).encode("utf-8")
-    for part in (date, region, service, "aws4_request"):
+def signing_key(secret, date, region, service, dialect=AWS4):
+    key = (dialect.key_prefix + secret).encode("utf-8")
+    for part in (date, region, service, dialect.terminator):
         key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
     return key
+
+
+def gcs_skew_error(stamp, when, now):
+    """What gcs flavour answers to a date more than MAX_SKEW off.
+
+    GCS documents no RequestTimeTooSkewed for the XML API.  The answer it
+    is seen to give to a V4 signature used outside its validity window
+    (signed URLs, whose window a header-signed request shares: 15 minutes
+    either side of x-goog-date per the "Signatures" page) is HTTP 400,
+    Code ExpiredToken, Message "Invalid argument.", Details "The provided
+    token has expired. Request signature expired at: <RFC 3339>".  That
+    is the closest GCS shape, so both directions of skew answer it.
+    """
+    if when < now:
+        details = ("The provided token has expired. Request signature "
+                   f"expired at: {rfc3339(when + MAX_SKEW)}")
+    else:
+        details = (f"The request is not yet valid: it is dated {stamp}, "
+                   f"more than {MAX_SKEW // 60} minutes after the server "
+                   f"time {rfc3339(now)}")
+    return S3Error("ExpiredToken", details=details)
 
 
 class Verifier:
@@ -427,29 +547,41 @@ class Verifier:
     def __init__(self, cfg, clock):
         self.cfg = cfg
         self.clock = clock
+        self.gcs = getattr(cfg, "flavour", "s3") == "gcs"
 
     def verify(self, req, headers):
         """Raise S3Error unless signed correctly; return payload hash."""
         value = headers.get("Authorization")
         if value is None:
-            raise S3Error("AccessDenied", "s3strict needs an "
-                          "AWS4-HMAC-SHA256 Authorization header")
-        auth = ParsedAuth(value)
+            wanted = ("a GOOG4-HMAC-SHA256 or AWS4-HMAC-SHA256" if self.gcs
+                      else "an AWS4-HMAC-SHA256")
+            raise S3Error("AccessDenied", f"s3strict needs {wanted} "
+                          "Authorization header")
+        auth = ParsedAuth(value, self.gcs)
+        dialect = req.dialect = auth.dialect
         if auth.access_key != self.cfg.access_key:
+            if self.gcs:
+                raise S3Error("InvalidAccessKeyId", "The Access Key Id you "
+                              "provided does not exist in our records.",
+                              details=f"Unknown access id "
+                              f"{auth.access_key}")
             raise S3Error("InvalidAccessKeyId",
                           extra={"AWSAccessKeyId": auth.access_key})
         self.check_token(headers)
-        amz_date = headers.get("x-amz-date")
-        when = parse_amz_date(amz_date)
+        stamp = headers.get(dialect.date_header)
+        when = req.request_time = parse_amz_date(stamp)
         if when is None:
+            if self.gcs:
+                raise gcs_malformed(f"a valid {dialect.date_header} header "
+                                    "(YYYYMMDDTHHMMSSZ) is required")
             raise S3Error("AccessDenied", "AWS authentication requires a "
                           "valid x-amz-date header (YYYYMMDDTHHMMSSZ)")
-        self.check_scope(auth, amz_date)
-        payload = self.payload_hash(headers)
+        self.check_scope(auth, stamp)
+        payload = self.payload_hash(headers, dialect)
         auth.check_signed_list()
         self.check_signed_set(auth, headers)
-        self.check_signature(req, headers, auth, amz_date, payload)
-        self.check_skew(amz_date, when)
+        self.check_signature(req, headers, auth, stamp, payload)
+        self.check_skew(stamp, when)
         return payload
 
     def check_token(self, headers):
@@ -461,11 +593,16 @@ class Verifier:
                 or not hmac.compare_digest(sent[0], want):
             raise S3Error("InvalidToken")
 
-    def check_scope(self, auth, amz_date):
+    def check_scope(self, auth, stamp):
         date, region, service, term = auth.credential[1:]
-        if date != amz_date[:8]:
-            raise malformed(f"Invalid credential date {date!r}; it must "
-                            f"be the date of x-amz-date {amz_date!r}")
+        dialect = auth.dialect
+        if date != stamp[:8]:
+            raise auth.bad(f"Invalid credential date {date!r}; it must "
+                           f"be the date of {dialect.date_header} "
+                           f"{stamp!r}")
+        if self.gcs:
+            self.check_gcs_scope(auth)
+            return
         if region != self.cfg.region:
             err = malformed(f"the region '{region}' is wrong; expecting "
                             f"'{self.cfg.region}'")
@@ -476,9 +613,28 @@ class Verifier:
                             "/s3/aws4_request")
 
     @staticmethod
-    def payload_hash(headers):
-        values = headers.get_all("x-amz-content-sha256")
+    def check_gcs_scope(auth):
+        # GCS: the location "can be any value"; with AWS4 any service
+        # name works too ("you don't need to change credential scope").
+        _, region, service, term = auth.credential[1:]
+        dialect = auth.dialect
+        if not region or not service:
+            raise gcs_malformed("empty location or service in Credential")
+        if dialect is GOOG4 and service != dialect.service:
+            raise gcs_malformed("a GOOG4 credential scope must end in "
+                                "/storage/goog4_request")
+        if term != dialect.terminator:
+            raise gcs_malformed(f"credential scope must end in "
+                                f"/{dialect.terminator}")
+
+    def payload_hash(self, headers, dialect=AWS4):
+        name = dialect.sha_header
+        values = headers.get_all(name)
         if not values:
+            if self.gcs:
+                raise S3Error("InvalidArgument", details=(
+                    f"s3strict requires the {name} header (what GCS "
+                    "assumes without it is undocumented)"))
             raise S3Error("InvalidRequest", "Missing required header for "
                           "this request: x-amz-content-sha256")
         value = values[0]
@@ -487,15 +643,17 @@ class Verifier:
             if value.startswith("STREAMING-"):
                 raise S3Error("NotImplemented", "aws-chunked payloads are "
                               "not supported by s3strict",
-                              {"Header": "x-amz-content-sha256"})
-            raise S3Error("InvalidArgument", "x-amz-content-sha256 must "
+                              {"Header": name})
+            raise S3Error("InvalidArgument", f"{name} must "
                           "be UNSIGNED-PAYLOAD or a lower-case SHA-256",
-                          {"ArgumentName": "x-amz-content-sha256",
+                          {"ArgumentName": name,
                            "ArgumentValue": value})
         return value
 
-    @staticmethod
-    def check_signed_set(auth, headers):
+    def check_signed_set(self, auth, headers):
+        if self.gcs:
+            self.check_gcs_signed_set(auth, headers)
+            return
         signed = set(auth.signed)
         if "host" not in signed:
             raise S3Error("AccessDenied", "The host header must be signed",
@@ -512,32 +670,61 @@ class Verifier:
             raise S3Error("SignatureDoesNotMatch", "Signed header(s) not "
                           "present in the request: " + ", ".join(missing))
 
-    def check_signature(self, req, headers, auth, amz_date, payload):
+    @staticmethod
+    def check_gcs_signed_set(auth, headers):
+        signed = set(auth.signed)
+        if "host" not in signed:
+            raise gcs_malformed("The host header must be signed.")
+        sent = {name.lower() for name in headers.keys()}
+        unsigned = sorted(n for n in sent - signed
+                          if n.startswith(("x-goog-", "x-amz-")))
+        if unsigned:
+            raise gcs_malformed("Header was included in the request, but "
+                                "not in signedheaders: " +
+                                ", ".join(unsigned))
+        missing = sorted(signed - sent)
+        if missing:
+            # GCS's own wording for this case.
+            raise gcs_malformed("Header was included in signedheaders, but "
+                                "not in the request: " + ", ".join(missing))
+
+    def check_signature(self, req, headers, auth, stamp, payload):
         creq = "\n".join([
             req.method, canonical_uri(req.raw_path),
             canonical_query(req.raw_query),
             canonical_headers(headers, auth.signed), auth.signed_text,
             payload])
         creq_bytes = creq.encode("latin-1")
-        to_sign = "\n".join([ALGORITHM, amz_date, auth.scope,
+        dialect = auth.dialect
+        to_sign = "\n".join([dialect.algorithm, stamp, auth.scope,
                              hashlib.sha256(creq_bytes).hexdigest()])
         date, region, service = auth.credential[1:4]
-        key = signing_key(self.cfg.secret_key, date, region, service)
+        key = signing_key(self.cfg.secret_key, date, region, service,
+                          dialect)
         want = hmac.new(key, to_sign.encode("utf-8"),
                         hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(want, auth.signature):
-            raise S3Error("SignatureDoesNotMatch", extra={
-                "AWSAccessKeyId": auth.access_key,
+        if hmac.compare_digest(want, auth.signature):
+            return
+        if self.gcs:
+            raise S3Error("SignatureDoesNotMatch", "Access denied.", extra={
                 "StringToSign": to_sign,
-                "CanonicalRequest": creq_bytes.decode("latin-1")})
+                "CanonicalRequest": creq_bytes.decode("latin-1")},
+                details=GCS_BAD_SIGNATURE)
+        raise S3Error("SignatureDoesNotMatch", extra={
+            "AWSAccessKeyId": auth.access_key,
+            "StringToSign": to_sign,
+            "CanonicalRequest": creq_bytes.decode("latin-1")})
 
-    def check_skew(self, amz_date, when):
+    def check_skew(self, stamp, when):
         now = self.clock()
-        if abs(when - now) > MAX_SKEW:
-            raise S3Error("RequestTimeTooSkewed", extra={
-                "RequestTime": amz_date,
-                "ServerTime": iso8601(now, millis=False),
-                "MaxAllowedSkewMilliseconds": str(MAX_SKEW * 1000)})
+        if abs(when - now) <= MAX_SKEW:
+            return
+        if self.gcs:
+            raise gcs_skew_error(stamp, when, now)
+        raise S3Error("RequestTimeTooSkewed", extra={
+            "RequestTime": stamp,
+            "ServerTime": iso8601(now, millis=False),
+            "MaxAllowedSkewMilliseconds": str(MAX_SKEW * 1000)})
 
 
 # ----------------------------------------------------------------- faults
@@ -664,11 +851,30 @@ class Blob:
         self.path, self.size, self.md5 = path, size, md5
 
 
+class Generations:
+    """GCS-style object generations: microseconds, strictly increasing."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.last = 0
+
+    def next(self):
+        with self.lock:
+            self.last = max(self.last + 1, int(time.time() * 1e6))
+            return self.last
+
+
+GENERATIONS = Generations()
+
+
 class Obj:
     def __init__(self, blob, etag, mtime, content_type, meta):
         self.path, self.size = blob.path, blob.size
         self.etag, self.mtime = etag, mtime
         self.content_type, self.meta = content_type, meta
+        # Hex MD5 of the body, None for a multipart (composite) object.
+        self.md5 = blob.md5
+        self.generation = GENERATIONS.next()
 
 
 class Part:
@@ -831,7 +1037,8 @@ class Store:
         with self.lock:
             del self.uploads[upload.upload_id]
             self.completed[upload.upload_id] = (upload.bucket, upload.key,
-                                                obj.etag, wanted)
+                                                obj.etag, wanted,
+                                                obj.generation)
             # A bucket with open uploads cannot be deleted, so it exists.
             objects = self.buckets[upload.bucket].objects
             old = objects.get(upload.key)
@@ -842,11 +1049,11 @@ class Store:
             discard(old.path)
 
     def repeated_complete(self, bucket, key, upload_id, wanted):
-        """The ETag of an identical earlier Complete, else None."""
+        """(ETag, generation) of an identical earlier Complete, or None."""
         with self.lock:
             done = self.completed.get(upload_id)
         if done and done[:2] == (bucket, key) and done[3] == wanted:
-            return done[2]
+            return done[2], done[4]
         return None
 
     def abort(self, upload):
@@ -996,6 +1203,17 @@ def multipart_etag(parts):
     return f"{hashlib.md5(digests).hexdigest()}-{len(parts)}"
 
 
+def composite_etag(parts):
+    """gcs flavour: the ETag of an object assembled from parts.
+
+    GCS composite objects have no MD5, and GCS documents no rule for
+    their ETag.  This one has S3's shape but another digest, so that a
+    client cannot pass by recomputing S3's MD5-of-MD5s for GCS.
+    """
+    digests = b"".join(bytes.fromhex(p.etag) for p in parts)
+    return f"{hashlib.sha256(digests).hexdigest()[:32]}-{len(parts)}"
+
+
 def corrupt_etag(etag):
     """A well-formed but wrong ETag (same shape, different digest)."""
     digest, sep, count = etag.partition("-")
@@ -1029,10 +1247,12 @@ OPERATIONS = {
 class Req:
     """Facts about one request, gathered while serving it and logged."""
 
-    def __init__(self, method, target):
+    def __init__(self, method, target, gcs=False):
         self.method = method
+        self.gcs = gcs
         self.raw_path, _, self.raw_query = target.partition("?")
         self.request_id = secrets.token_hex(8).upper()
+        self.dialect = self.request_time = None  # set by Verifier
         self.bucket = self.key = self.op = self.part_number = None
         self.query = {}
         self.length = 0
@@ -1091,6 +1311,9 @@ class Req:
         if headers.get("x-amz-copy-source") is not None:
             raise S3Error("NotImplemented", "copy is not implemented",
                           {"Header": "x-amz-copy-source"})
+        if self.gcs and headers.get("x-goog-copy-source") is not None:
+            raise S3Error("NotImplemented", "copy is not implemented",
+                          {"Header": "x-goog-copy-source"})
         if method == "PUT":
             if "partNumber" in q or "uploadId" in q:
                 self.part_number = self.parse_part_number()
@@ -1166,7 +1389,7 @@ class S3Handler(BaseHTTPRequestHandler):
         return http_date(timestamp)
 
     def version_string(self):
-        return self.server_version
+        return "UploadServer" if self.server.gcs else self.server_version
 
     def log_request(self, code="-", size="-"):
         pass  # one line per request is written by record() instead
@@ -1181,7 +1404,7 @@ class S3Handler(BaseHTTPRequestHandler):
     do_PUT = do_POST = do_HEAD = do_DELETE = do_GET
 
     def dispatch(self):
-        self.req = req = Req(self.command, self.path)
+        self.req = req = Req(self.command, self.path, self.server.gcs)
         if req.raw_path.startswith("/_ferry/"):
             self.control()
             return
@@ -1265,9 +1488,14 @@ class S3Handler(BaseHTTPRequestHandler):
             time.sleep(req.delay)
             req.delay = 0.0
         self.send_response(status)
-        self.send_header("x-amz-request-id", req.request_id)
-        self.send_header("x-amz-id-2", base64.b64encode(
-            req.request_id.encode()).decode())
+        if self.server.gcs:
+            # GCS has no request id; this header is what support asks for.
+            self.send_header("x-guploader-uploadid",
+                             "ABg" + secrets.token_urlsafe(60))
+        else:
+            self.send_header("x-amz-request-id", req.request_id)
+            self.send_header("x-amz-id-2", base64.b64encode(
+                req.request_id.encode()).decode())
         for name, value in headers:
             self.send_header(name, value)
         if ctype:
@@ -1300,9 +1528,27 @@ class S3Handler(BaseHTTPRequestHandler):
         req.error = err.code
         req.date_shift = err.date_shift
         self.settle_body()
+        if self.server.gcs:
+            self.reply(err.status, self.gcs_error_body(err), err.headers,
+                       GCS_ERROR_TYPE)
+            return
         body = error_document(err.code, err.message, req.raw_path,
                               req.request_id, err.extra)
         self.reply(err.status, body, err.headers)
+
+    def gcs_error_body(self, err):
+        req = self.req
+        extra = dict(err.extra)
+        elements = [(name, extra.pop(name)) for name in GCS_ERROR_ELEMENTS
+                    if name in extra]
+        details = err.details
+        if details is None and err.code == "NoSuchKey":
+            details = f"No such object: {req.bucket}/{req.key}"
+        elif details is None:
+            details = "; ".join(f"{name}: {value}"
+                                for name, value in extra.items())
+        return gcs_error_document(err.code, err.message,
+                                  details or req.raw_path, elements)
 
     def settle_body(self):
         """Before an early answer: read the unread body or plan to close."""
@@ -1364,10 +1610,43 @@ class S3Handler(BaseHTTPRequestHandler):
         return body
 
     def check_sha256(self, computed):
-        if computed != self.req.payload_hash:
-            raise S3Error("XAmzContentSHA256Mismatch", extra={
-                "ClientComputedContentSHA256": self.req.payload_hash,
-                "S3ComputedContentSHA256": computed})
+        if computed == self.req.payload_hash:
+            return
+        if self.server.gcs:
+            # GCS documents no code for a body that does not match
+            # x-goog-content-sha256.  BadDigest is its documented code for
+            # a body that does not match a digest the client declared
+            # (Content-MD5, x-goog-hash), so that is the closest shape.
+            name = self.req.dialect.sha_header
+            raise S3Error("BadDigest", f"The {name} you specified did not "
+                          "match what we received.", details=(
+                              f"{name} was {self.req.payload_hash}; the "
+                              f"SHA-256 of the body is {computed}"))
+        raise S3Error("XAmzContentSHA256Mismatch", extra={
+            "ClientComputedContentSHA256": self.req.payload_hash,
+            "S3ComputedContentSHA256": computed})
+
+    def check_goog_hash(self, digest):
+        """gcs flavour: the md5 of any x-goog-hash header must match."""
+        for value in self.headers.get_all("x-goog-hash") or []:
+            for item in value.split(","):
+                name, sep, encoded = item.strip().partition("=")
+                if not sep:
+                    raise S3Error("InvalidDigest",
+                                  details=f"bad x-goog-hash {value!r}")
+                if name != "md5":
+                    continue  # crc32c is not implemented here
+                try:
+                    sent = base64.b64decode(encoded, validate=True)
+                except ValueError:
+                    sent = b""
+                if len(sent) != 16:
+                    raise S3Error("InvalidDigest",
+                                  details=f"bad x-goog-hash {value!r}")
+                if sent != digest:
+                    raise S3Error("BadDigest", details=(
+                        f"x-goog-hash md5 was {encoded}; the body's is "
+                        f"{base64.b64encode(digest).decode()}"))
 
     def check_content_md5(self, digest):
         value = self.headers.get("Content-MD5")
@@ -1402,6 +1681,8 @@ class S3Handler(BaseHTTPRequestHandler):
             if sha:
                 self.check_sha256(sha.hexdigest())
             self.check_content_md5(md5.digest())
+            if self.server.gcs:
+                self.check_goog_hash(md5.digest())
         except BaseException:
             discard(path)
             raise
@@ -1465,6 +1746,13 @@ class S3Handler(BaseHTTPRequestHandler):
             return S3Error("InternalError")
         # "skew": what S3 says to a request signed with a skewed clock.
         shift = float(rule["seconds"])
+        if self.server.gcs:
+            req = self.req
+            stamp = self.headers.get(req.dialect.date_header, "")
+            err = gcs_skew_error(stamp, req.request_time,
+                                 self.server.now() + shift)
+            err.date_shift = shift
+            return err
         err = S3Error("RequestTimeTooSkewed", extra={
             "RequestTime": self.headers.get("x-amz-date", ""),
             "ServerTime": iso8601(self.server.now() + shift, False),
@@ -1475,6 +1763,12 @@ class S3Handler(BaseHTTPRequestHandler):
     def embedded_error(self):
         # S3 may fail a Complete after sending "200 OK" and keep-alive
         # whitespace; the error then arrives as the body.
+        if self.server.gcs:
+            doc = gcs_error_document("InternalError",
+                                     ERRORS["InternalError"][1],
+                                     self.req.raw_path).decode("utf-8")
+            decl, body = doc[:len(GCS_XML_DECL)], doc[len(GCS_XML_DECL):]
+            return f"{decl}\n\n   \n{body}".encode("utf-8")
         fields = node("Error", text_el("Code", "InternalError"),
                       text_el("Message", ERRORS["InternalError"][1]),
                       text_el("RequestId", self.req.request_id))
@@ -1713,13 +2007,28 @@ class S3Handler(BaseHTTPRequestHandler):
     # ------------------------------------------------------ object ops
 
     def user_meta(self):
+        if self.server.gcs:
+            return self.gcs_user_meta()
         # Blanks around a header value are not part of it (RFC 9110).
         return [(name.lower(), value.strip(" \t"))
                 for name, value in self.headers.items()
                 if name.lower().startswith("x-amz-meta-")]
 
+    def gcs_user_meta(self):
+        # GCS takes x-amz-meta-* as x-goog-meta-* (same metadata).
+        meta = []
+        for name, value in self.headers.items():
+            name = name.lower()
+            for prefix in ("x-goog-meta-", "x-amz-meta-"):
+                if name.startswith(prefix):
+                    meta.append(("x-goog-meta-" + name[len(prefix):],
+                                 value.strip(" \t")))
+        return meta
+
     def content_type(self):
-        return self.headers.get("Content-Type", "binary/octet-stream")
+        default = ("application/octet-stream" if self.server.gcs
+                   else "binary/octet-stream")
+        return self.headers.get("Content-Type", default)
 
     def op_put(self):
         req, store = self.req, self.server.store
@@ -1728,12 +2037,34 @@ class S3Handler(BaseHTTPRequestHandler):
         obj = Obj(blob, blob.md5, self.server.now(), self.content_type(),
                   self.user_meta())
         store.put_object(req.bucket, req.key, obj)
-        self.reply(200, headers=[("ETag", self.etag_out(obj.etag))])
+        headers = [("ETag", self.etag_out(obj.etag))]
+        if self.server.gcs:
+            headers += self.gcs_hash_headers(obj)
+            headers += [("x-goog-generation", str(obj.generation)),
+                        ("x-goog-metageneration", "1")]
+        self.reply(200, headers=headers)
+
+    @staticmethod
+    def gcs_hash_headers(obj):
+        # A composite (multipart) object has no MD5 in GCS; s3strict
+        # computes no crc32c, so such an object has no x-goog-hash.
+        if obj.md5 is None:
+            return []
+        md5 = base64.b64encode(bytes.fromhex(obj.md5)).decode()
+        return [("x-goog-hash", "md5=" + md5)]
 
     def object_headers(self, obj):
-        return [("ETag", self.etag_out(obj.etag)),
-                ("Last-Modified", http_date(obj.mtime)),
-                ("Accept-Ranges", "bytes")] + list(obj.meta)
+        headers = [("ETag", self.etag_out(obj.etag)),
+                   ("Last-Modified", http_date(obj.mtime)),
+                   ("Accept-Ranges", "bytes")]
+        if self.server.gcs:
+            headers += [("x-goog-generation", str(obj.generation)),
+                        ("x-goog-metageneration", "1"),
+                        ("x-goog-stored-content-length", str(obj.size)),
+                        ("x-goog-stored-content-encoding", "identity"),
+                        ("x-goog-storage-class", "STANDARD")]
+            headers += self.gcs_hash_headers(obj)
+        return headers + list(obj.meta)
 
     def op_head(self, _body):
         obj = self.server.store.head_object(self.req.bucket, self.req.key)
@@ -1814,19 +2145,19 @@ class S3Handler(BaseHTTPRequestHandler):
         try:
             upload = self.find_upload()
         except S3Error as err:
-            etag = store.repeated_complete(req.bucket, req.key, upload_id,
+            done = store.repeated_complete(req.bucket, req.key, upload_id,
                                            wanted)
-            if err.code != "NoSuchUpload" or etag is None:
+            if err.code != "NoSuchUpload" or done is None:
                 raise
             # Like S3, a retried identical Complete succeeds again.
-            self.complete_result(etag)
+            self.complete_result(*done)
             return
         with upload.lock:
             if not store.still_open(upload):
                 raise S3Error("NoSuchUpload", extra={"UploadId": upload_id})
             obj = self.assemble(upload, wanted)
             store.finish_upload(upload, obj, wanted)
-        self.complete_result(obj.etag)
+        self.complete_result(obj.etag, obj.generation)
 
     def assemble(self, upload, wanted):
         store = self.server.store
@@ -1842,19 +2173,25 @@ class S3Handler(BaseHTTPRequestHandler):
             raise
         size = sum(p.size for p in parts)
         blob = Blob(path, size, None)
-        return Obj(blob, multipart_etag(parts), self.server.now(),
-                   upload.content_type, upload.meta)
+        etag = (composite_etag if self.server.gcs else multipart_etag)(parts)
+        return Obj(blob, etag, self.server.now(), upload.content_type,
+                   upload.meta)
 
-    def complete_result(self, etag):
+    def complete_result(self, etag, generation):
         req = self.req
         host = self.headers.get("Host", "localhost")
         location = f"http://{host}/{req.bucket}/" + urllib.parse.quote(
             req.key, safe="/")
+        headers = []
+        if self.server.gcs:
+            headers = [("x-goog-generation", str(generation)),
+                       ("x-goog-metageneration", "1")]
         self.reply_xml("CompleteMultipartUploadResult",
                        text_el("Location", location),
                        text_el("Bucket", req.bucket),
                        text_el("Key", req.key),
-                       text_el("ETag", self.etag_out(etag)))
+                       text_el("ETag", self.etag_out(etag)),
+                       headers=headers)
 
     def op_abort(self, _body):
         self.server.store.abort(self.find_upload())
@@ -1895,6 +2232,7 @@ class S3Server(ThreadingHTTPServer):
         super().__init__((cfg.host, cfg.port), S3Handler)
         self.cfg = cfg
         self.store = Store(cfg.data_dir, self.now)
+        self.gcs = cfg.flavour == "gcs"
         self.verifier = Verifier(cfg, self.now)
         self.faults = Faults()
         self.log = RequestLog()
@@ -1925,6 +2263,9 @@ def parse_args(argv):
                         help="minimum size of all parts but the last")
     parser.add_argument("--idle-timeout", type=float, default=120.0,
                         help="seconds before an idle connection is closed")
+    parser.add_argument("--flavour", choices=("s3", "gcs"), default="s3",
+                        help="s3 (default), or gcs: Google Cloud Storage's "
+                        "XML API with HMAC keys")
     parser.add_argument("--verbose", action="store_true",
                         help="log one line per request to stderr")
     return parser.parse_args(argv)

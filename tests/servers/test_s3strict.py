@@ -5,19 +5,25 @@ Why: ferry's integration tests trust s3strict to accept exactly what S3
 accepts and to fail exactly when told.  This checks both, using Debian's
 botocore (python3-botocore) as an independent S3 client and signer, so a
 bug in s3strict's SigV4 code cannot hide behind a matching bug in ferry.
+The gcs_* tests run a second server with --flavour gcs and sign with
+botocore (AWS4 dialect) and with goog4_sign below (GOOG4 dialect), a
+signer written for this file alone.
 
 Run:  /usr/bin/python3 tests/servers/test_s3strict.py [-v] [NAME...]
 The last line printed is "N passed, M failed"; the exit status is 0 only
 if nothing failed.
 """
 
+import base64
 import datetime
 import email.utils
 import hashlib
+import hmac
 import http.client
 import io
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -45,6 +51,9 @@ SK = "s3cr3t/with+special=chars"
 REGION = "us-east-1"
 MIB = 1 << 20
 NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
+GAK = "GOOG1EFERRYTESTHMACACCESSID"  # GCS HMAC access ids start GOOG
+GSK = "gcs/s3cr3t+with=chars"
+GCS_DECL = b"<?xml version='1.0' encoding='UTF-8'?>"
 VERBOSE = False
 
 
@@ -53,15 +62,16 @@ VERBOSE = False
 class Server:
     """An s3strict subprocess on a free port, with a private data dir."""
 
-    def __init__(self, *extra):
+    def __init__(self, *extra, access_key=AK, secret_key=SK):
+        self.access_key, self.secret_key = access_key, secret_key
         self.tmp = tempfile.mkdtemp(prefix="s3strict-test-")
         port_file = os.path.join(self.tmp, "port")
         self.stderr = open(os.path.join(self.tmp, "stderr"), "w+")
         self.proc = subprocess.Popen(
             [sys.executable, SERVER, "--port", "0", "--port-file",
              port_file, "--data-dir", os.path.join(self.tmp, "data"),
-             "--access-key", AK, "--secret-key", SK, "--region", REGION,
-             *extra],
+             "--access-key", access_key, "--secret-key", secret_key,
+             "--region", REGION, *extra],
             stdout=subprocess.PIPE, stderr=self.stderr, text=True)
         self.port = self.wait_for_port(port_file)
         line = self.proc.stdout.readline().strip()
@@ -110,14 +120,15 @@ class Server:
     def log(self):
         return self.control("GET", "/_ferry/log")[1]
 
-    def client(self, secret=SK, token=None, **config):
+    def client(self, secret=None, token=None, **config):
         session = botocore.session.get_session()
         cfg = Config(s3={"addressing_style": "path"},
                      retries={"total_max_attempts": 1},
                      connect_timeout=10, read_timeout=30, **config)
         return session.create_client(
             "s3", region_name=REGION, endpoint_url=self.endpoint,
-            aws_access_key_id=AK, aws_secret_access_key=secret,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=secret or self.secret_key,
             aws_session_token=token, config=cfg)
 
 
@@ -147,12 +158,13 @@ def shifted_datetime(seconds):
 
 
 def sign(method, target, port, body=b"", headers=None, secret=SK,
-         token=None, payload_hash=None, shift=0, auth_class=None):
+         token=None, payload_hash=None, shift=0, auth_class=None,
+         access=AK):
     """Headers for `target` (raw path + query) signed by botocore."""
     url = f"http://127.0.0.1:{port}{target}"
     request = AWSRequest(method=method, url=url, data=body,
                          headers=dict(headers or {}))
-    creds = Credentials(AK, secret, token)
+    creds = Credentials(access, secret, token)
     if auth_class is not None:
         auth = auth_class(creds, "s3", REGION)
     elif payload_hash is not None:
@@ -219,6 +231,12 @@ TESTS = []
 def test(func):
     TESTS.append(func)
     return func
+
+
+def gcs_test(func):
+    """A test run against the --flavour gcs server."""
+    func.gcs = True
+    return test(func)
 
 
 class Ctx:
@@ -833,15 +851,355 @@ def aws_documented_signatures(_ctx):
         "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7")
 
 
+# ------------------------------------------------------ gcs flavour
+
+def goog4_sign(method, target, port, body=b"", headers=None, secret=GSK,
+               access=GAK, payload_hash=None, send_sha=True, shift=0,
+               location="auto", service="storage"):
+    """GOOG4-HMAC-SHA256 signing as GCS documents it, for raw requests.
+
+    Written from GCS's "Signatures" and "Canonical requests" pages, not
+    from s3strict.  Returns .headers to send, and the .creq and .to_sign
+    it built.  payload_hash defaults to the body's SHA-256; with
+    send_sha=False no x-goog-content-sha256 is sent or signed.
+    """
+    when = datetime.datetime.now(datetime.timezone.utc) + \
+        datetime.timedelta(seconds=shift)
+    stamp = when.strftime("%Y%m%dT%H%M%SZ")
+    if payload_hash is None:
+        payload_hash = hashlib.sha256(body).hexdigest()
+    out = {"Host": f"127.0.0.1:{port}", "x-goog-date": stamp}
+    if send_sha:
+        out["x-goog-content-sha256"] = payload_hash
+    out.update(headers or {})
+    path, _, query = target.partition("?")
+    # Each path and query part decoded once, then percent-encoded with
+    # only A-Z a-z 0-9 - . _ ~ left alone ('/' too in the path).
+    pairs = sorted(
+        tuple(urllib.parse.quote(urllib.parse.unquote_to_bytes(x), safe="")
+              for x in (item.partition("=")[0], item.partition("=")[2]))
+        for item in query.split("&") if item)
+    names = sorted(name.lower() for name in out)
+    values = {name.lower(): " ".join(value.split())
+              for name, value in out.items()}
+    signed = ";".join(names)
+    creq = "\n".join([
+        method,
+        urllib.parse.quote(urllib.parse.unquote_to_bytes(path), safe="/"),
+        "&".join(f"{n}={v}" for n, v in pairs),
+        "".join(f"{n}:{values[n]}\n" for n in names),
+        signed,
+        payload_hash if send_sha else "UNSIGNED-PAYLOAD"])
+    scope = f"{stamp[:8]}/{location}/{service}/goog4_request"
+    to_sign = "\n".join(["GOOG4-HMAC-SHA256", stamp, scope,
+                         hashlib.sha256(creq.encode()).hexdigest()])
+    key = ("GOOG4" + secret).encode()
+    for part in (stamp[:8], location, service, "goog4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    out["Authorization"] = (f"GOOG4-HMAC-SHA256 Credential={access}/{scope}"
+                            f", SignedHeaders={signed}, "
+                            f"Signature={signature}")
+    return types.SimpleNamespace(headers=out, creq=creq, to_sign=to_sign)
+
+
+def send(server, method, target, body, headers):
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        conn.request(method, target, body=body, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+    finally:
+        conn.close()
+    return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data
+
+
+def graw(server, method, target, body=b"", after_sign=None, drop=(),
+         **sign_args):
+    """A GOOG4-signed request, edited after signing if asked."""
+    headers = goog4_sign(method, target, server.port, body,
+                         **sign_args).headers
+    headers.update(after_sign or {})
+    for name in drop:
+        del headers[name]
+    return send(server, method, target, body, headers)
+
+
+def araw(server, method, target, body=b"", **sign_args):
+    """An AWS4-signed (botocore) request with the gcs server's key."""
+    return raw(server, method, target, body, access=GAK,
+               secret=sign_args.pop("secret", GSK), **sign_args)
+
+
+def gcs_error(status, body, want_status, want_code):
+    """Check a GCS-shaped error; return its root element."""
+    assert status == want_status, (status, body)
+    assert body.startswith(GCS_DECL + b"<Error>"), body
+    root = ET.fromstring(body)
+    assert root.tag == "Error", root.tag  # no namespace
+    assert root.findtext("Code") == want_code, body
+    assert root.findtext("Message") and root.findtext("Details"), body
+    assert root.find("RequestId") is None, body
+    return root
+
+
+def gcs_headers_ok(hdrs):
+    assert hdrs.get("x-guploader-uploadid"), hdrs
+    assert "x-amz-request-id" not in hdrs and "x-amz-id-2" not in hdrs
+    assert hdrs["server"] == "UploadServer", hdrs
+
+
+def b64_md5(data):
+    return base64.b64encode(hashlib.md5(data).digest()).decode()
+
+
+@gcs_test
+def gcs_goog4_awkward_keys(ctx):
+    server, bucket = ctx.server, ctx.bucket
+    for key in AWKWARD_KEYS + ["a%2Fb", "~tilde"]:
+        target, body = object_target(bucket, key), ("is " + key).encode()
+        status, hdrs, data = graw(server, "PUT", target, body)
+        assert status == 200, (key, status, data)
+        gcs_headers_ok(hdrs)
+        assert hdrs["etag"] == f'"{md5_hex(body)}"', hdrs
+        assert hdrs["x-goog-hash"] == "md5=" + b64_md5(body), hdrs
+        assert hdrs["x-goog-generation"].isdigit(), hdrs
+        status, hdrs, data = graw(server, "GET", target)
+        assert (status, data) == (200, body), (key, status, data)
+        status, hdrs, _ = graw(server, "HEAD", target)
+        assert status == 200, status
+        assert hdrs["x-goog-stored-content-length"] == str(len(body))
+        assert hdrs["x-goog-hash"] == "md5=" + b64_md5(body), hdrs
+        assert hdrs["etag"] == f'"{md5_hex(body)}"', hdrs
+    listed = {o["Key"] for o in
+              ctx.s3.list_objects_v2(Bucket=bucket)["Contents"]}
+    assert listed == set(AWKWARD_KEYS + ["a%2Fb", "~tilde"]), listed
+
+
+class AutoStorageAuth(botocore.auth.S3SigV4Auth):
+    """botocore's signer with the scope GCS samples use: auto/storage."""
+
+    def __init__(self, credentials, _service, _region):
+        super().__init__(credentials, "storage", "auto")
+
+
+@gcs_test
+def gcs_aws4_dialect_with_botocore(ctx):
+    s3, bucket = ctx.s3, ctx.bucket
+    for key in AWKWARD_KEYS:
+        body = ("aws4 " + key).encode()
+        put = s3.put_object(Bucket=bucket, Key=key, Body=body,
+                            Metadata={"who": "boto"})
+        assert put["ETag"] == f'"{md5_hex(body)}"', put["ETag"]
+        hdrs = put["ResponseMetadata"]["HTTPHeaders"]
+        gcs_headers_ok(hdrs)
+        assert hdrs["x-goog-generation"].isdigit(), hdrs
+        got = s3.get_object(Bucket=bucket, Key=key)
+        assert got["Body"].read() == body
+        hdrs = got["ResponseMetadata"]["HTTPHeaders"]
+        assert hdrs["x-goog-meta-who"] == "boto", hdrs
+    # GCS takes any location in the scope, and any AWS4 service name.
+    target = object_target(bucket, "auto")
+    status, _, data = raw(ctx.server, "PUT", target, b"a", access=GAK,
+                          secret=GSK, auth_class=AutoStorageAuth)
+    assert status == 200, data
+
+
+@gcs_test
+def gcs_multipart_composite_has_no_md5(ctx):
+    server, bucket, key = ctx.server, ctx.bucket, "big/composite ü"
+    status, _, data = graw(server, "POST", object_target(bucket, key,
+                                                         "uploads"))
+    assert status == 200, data
+    upload_id = ET.fromstring(data).findtext(NS + "UploadId")
+    quoted_id = urllib.parse.quote(upload_id, safe="")
+    parts = [os.urandom(5 * MIB), b"!"]
+    xml = ""
+    for number, part in enumerate(parts, 1):
+        target = object_target(bucket, key, f"partNumber={number}&"
+                               f"uploadId={quoted_id}")
+        status, hdrs, data = graw(server, "PUT", target, part)
+        assert status == 200, data
+        assert hdrs["etag"] == f'"{md5_hex(part)}"', hdrs
+        xml += (f"<Part><PartNumber>{number}</PartNumber>"
+                f"<ETag>{hdrs['etag']}</ETag></Part>")
+    xml = f"<CompleteMultipartUpload>{xml}</CompleteMultipartUpload>"
+    status, hdrs, data = graw(server, "POST", object_target(
+        bucket, key, "uploadId=" + quoted_id), xml.encode())
+    assert status == 200, data
+    gcs_headers_ok(hdrs)
+    assert hdrs["x-goog-generation"].isdigit(), hdrs
+    etag = ET.fromstring(data).findtext(NS + "ETag")
+    whole = b"".join(parts)
+    s3_style = md5_hex(bytes.fromhex(md5_hex(parts[0])) +
+                       bytes.fromhex(md5_hex(parts[1])))
+    assert re.fullmatch(r'"[0-9a-f]{32}-2"', etag), etag
+    assert etag.strip('"').split("-")[0] not in (md5_hex(whole), s3_style)
+    status, hdrs, _ = graw(server, "HEAD", object_target(bucket, key))
+    assert status == 200, status
+    assert hdrs["etag"] == etag, (hdrs, etag)
+    assert "md5=" not in hdrs.get("x-goog-hash", ""), hdrs
+    assert "content-md5" not in hdrs, hdrs
+    assert hdrs["x-goog-stored-content-length"] == str(len(whole)), hdrs
+    status, _, data = graw(server, "GET", object_target(bucket, key))
+    assert (status, data == whole) == (200, True), status
+
+
+@gcs_test
+def gcs_wrong_secret_is_signature_mismatch(ctx):
+    server, target = ctx.server, object_target(ctx.bucket, "secret")
+    signed = goog4_sign("PUT", target, server.port, b"x", secret=GSK + "x")
+    status, hdrs, body = send(server, "PUT", target, b"x", signed.headers)
+    root = gcs_error(status, body, 403, "SignatureDoesNotMatch")
+    gcs_headers_ok(hdrs)
+    assert hdrs["content-type"].startswith("application/xml"), hdrs
+    # The server built the same canonical request, and says so.
+    assert root.findtext("StringToSign") == signed.to_sign, body
+    assert root.findtext("CanonicalRequest") == signed.creq, body
+    # The AWS4 dialect fails the same way, in the same shape.
+    status, _, body = araw(server, "PUT", target, b"x", secret=GSK + "x")
+    root = gcs_error(status, body, 403, "SignatureDoesNotMatch")
+    assert root.findtext("StringToSign").startswith("AWS4-HMAC-SHA256\n")
+    status, _, _ = graw(server, "HEAD", target)
+    assert status == 404, status
+
+
+@gcs_test
+def gcs_skewed_date_is_expired_token(ctx):
+    server, target = ctx.server, object_target(ctx.bucket, "when")
+    for shift in (-20 * 60, 20 * 60):
+        status, _, body = graw(server, "PUT", target, b"x", shift=shift)
+        root = gcs_error(status, body, 400, "ExpiredToken")
+        if shift < 0:
+            assert "expired at" in root.findtext("Details"), body
+    status, _, body = araw(server, "PUT", target, b"x", shift=-20 * 60)
+    gcs_error(status, body, 400, "ExpiredToken")
+    status, _, _ = graw(server, "HEAD", target)
+    assert status == 404, status
+    status, _, body = graw(server, "PUT", target, b"x", shift=-10 * 60)
+    assert status == 200, body
+
+
+@gcs_test
+def gcs_tampered_body_is_bad_digest(ctx):
+    server, target = ctx.server, object_target(ctx.bucket, "tampered")
+    claimed = hashlib.sha256(b"the body that was signed").hexdigest()
+    status, _, body = graw(server, "PUT", target, b"another body",
+                           payload_hash=claimed)
+    root = gcs_error(status, body, 400, "BadDigest")
+    assert claimed in root.findtext("Details"), body
+    status, _, body = araw(server, "PUT", target, b"another body",
+                           payload_hash=claimed)
+    gcs_error(status, body, 400, "BadDigest")
+    wrong_md5 = {"x-goog-hash": "md5=" + b64_md5(b"not it")}
+    status, _, body = graw(server, "PUT", target, b"x", headers=wrong_md5)
+    gcs_error(status, body, 400, "BadDigest")
+    status, _, _ = graw(server, "HEAD", target)
+    assert status == 404, status
+    status, _, body = graw(server, "PUT", target, b"y",
+                           payload_hash="UNSIGNED-PAYLOAD")
+    assert status == 200, body
+
+
+@gcs_test
+def gcs_header_rules(ctx):
+    server, target = ctx.server, object_target(ctx.bucket, "h")
+    # An x-goog-* header added after signing.
+    status, _, body = graw(server, "PUT", target, b"x",
+                           after_sign={"x-goog-meta-late": "1"})
+    gcs_error(status, body, 400, "MalformedSecurityHeader")
+    # A signed x-goog-* header missing from the request.
+    status, _, body = graw(server, "PUT", target, b"x",
+                           headers={"x-goog-meta-a": "1"},
+                           drop=["x-goog-meta-a"])
+    root = gcs_error(status, body, 400, "MalformedSecurityHeader")
+    assert "x-goog-meta-a" in root.findtext("Details"), body
+    # A signed x-goog-* header changed after signing.
+    status, _, body = graw(server, "PUT", target, b"x",
+                           headers={"x-goog-meta-a": "1"},
+                           after_sign={"x-goog-meta-a": "2"})
+    gcs_error(status, body, 403, "SignatureDoesNotMatch")
+    # No x-goog-content-sha256 at all, or one left unsigned.
+    status, _, body = graw(server, "PUT", target, b"x", send_sha=False)
+    gcs_error(status, body, 400, "InvalidArgument")
+    status, _, body = graw(server, "PUT", target, b"x", send_sha=False,
+                           after_sign={"x-goog-content-sha256":
+                                       hashlib.sha256(b"x").hexdigest()})
+    gcs_error(status, body, 400, "MalformedSecurityHeader")
+    # A GOOG4 scope must name the storage service.
+    status, _, body = graw(server, "PUT", target, b"x", service="s3")
+    gcs_error(status, body, 400, "MalformedSecurityHeader")
+    status, _, _ = graw(server, "HEAD", target)
+    assert status == 404, status
+    # Signed metadata with squeezable blanks is fine, and comes back.
+    status, _, body = graw(server, "PUT", target, b"x",
+                           headers={"x-goog-meta-a": "  a   b "})
+    assert status == 200, body
+    status, hdrs, _ = graw(server, "HEAD", target)
+    assert hdrs["x-goog-meta-a"] == "a   b", hdrs
+
+
+@gcs_test
+def gcs_faults_and_control_api(ctx):
+    server, bucket = ctx.server, ctx.bucket
+    target = object_target(bucket, "f")
+    server.control("DELETE", "/_ferry/log")
+    server.fault(op="put", fault="503-slowdown", retry_after=3)
+    status, hdrs, body = graw(server, "PUT", target, b"1")
+    gcs_error(status, body, 503, "SlowDown")
+    gcs_headers_ok(hdrs)
+    assert hdrs["retry-after"] == "3", hdrs
+    status, _, _ = graw(server, "PUT", target, b"1")
+    assert status == 200
+    server.fault(op="head", fault="skew", seconds=300)
+    status, hdrs, body = graw(server, "HEAD", target)
+    assert status == 400 and body == b"", (status, body)  # HEAD: no body
+    server.fault(op="get", fault="skew", seconds=300)
+    status, hdrs, body = graw(server, "GET", target)
+    gcs_error(status, body, 400, "ExpiredToken")
+    ahead = email.utils.parsedate_to_datetime(hdrs["date"]).timestamp() \
+        - time.time()
+    assert 290 < ahead < 310, ahead
+    server.fault(op="get", fault="500")
+    status, _, body = graw(server, "GET", target)
+    gcs_error(status, body, 500, "InternalError")
+    upload_id, parts = start_upload(ctx.s3, bucket, "m", [10])
+    server.fault(op="complete", fault="complete-200-error")
+    status, _, body = graw(server, "POST", object_target(
+        bucket, "m", "uploadId=" + urllib.parse.quote(upload_id)),
+        complete_xml(parts))
+    assert status == 200 and body.startswith(GCS_DECL), body
+    assert b"<Code>InternalError</Code>" in body and \
+        b"RequestId" not in body, body
+    entries = [e for e in server.log() if e["key"] == "f"]
+    assert [(e["op"], e["status"], e["fault"]) for e in entries] == [
+        ("put", 503, "503-slowdown"), ("put", 200, None),
+        ("head", 400, "skew"), ("get", 400, "skew"),
+        ("get", 500, "500")], entries
+    assert entries[0]["headers"]["x-goog-date"], entries[0]
+
+
 # ---------------------------------------------------------------- runner
 
+def start_server(flavour):
+    extra = ["--verbose"] if VERBOSE else []
+    if flavour == "gcs":
+        return Server("--flavour", "gcs", *extra, access_key=GAK,
+                      secret_key=GSK)
+    return Server(*extra)
+
+
 def run(selected):
-    server = Server(*(["--verbose"] if VERBOSE else []))
+    servers = {}
     passed = failed = 0
     try:
         for func in TESTS:
             if selected and func.__name__ not in selected:
                 continue
+            flavour = "gcs" if getattr(func, "gcs", False) else "s3"
+            if flavour not in servers:
+                servers[flavour] = start_server(flavour)
+            server = servers[flavour]
             try:
                 func(Ctx(server, func.__name__))
             except Exception:  # any failure is reported, then we go on
@@ -855,11 +1213,15 @@ def run(selected):
                 server.control("DELETE", "/_ferry/faults")
             sys.stdout.flush()
     finally:
-        errors = server.errors()
-        server.stop()
-    if "Traceback" in errors:
-        failed += 1
-        print("FAIL server stderr shows a traceback:\n" + errors)
+        errors = {}
+        for flavour, server in servers.items():
+            errors[flavour] = server.errors()
+            server.stop()
+    for flavour, text in errors.items():
+        if "Traceback" in text:
+            failed += 1
+            print(f"FAIL {flavour} server stderr shows a traceback:\n"
+                  + text)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
