@@ -379,6 +379,7 @@ static void wait_then_start(struct ferry_store *s, struct ferry_store_op *op,
 struct error_fields {
     struct ferry_error *err;
     char message[300];
+    char details[200];      /* Cloud Storage explains here */
 };
 
 static int on_error_field(void *ud, const char *path, const char *text)
@@ -390,6 +391,8 @@ static int on_error_field(void *ud, const char *path, const char *text)
                  text);
     else if (!strcmp(path, "Error/Message"))
         snprintf(f->message, sizeof(f->message), "%s", text);
+    else if (!strcmp(path, "Error/Details"))
+        snprintf(f->details, sizeof(f->details), "%s", text);
     else if (!strcmp(path, "Error/RequestId"))
         snprintf(f->err->request_id, sizeof(f->err->request_id), "%s",
                  text);
@@ -399,10 +402,15 @@ static int on_error_field(void *ud, const char *path, const char *text)
 void ferry_store_parse_error(struct ferry_error *err, const char *body,
                              size_t len)
 {
-    struct error_fields f = {err, ""};
+    struct error_fields f = {err, "", ""};
 
-    if (len && ferry_xml_parse(body, len, on_error_field, &f) == 0 &&
-        f.message[0])
+    if (!len || ferry_xml_parse(body, len, on_error_field, &f) ||
+        !f.message[0])
+        return;
+    if (f.details[0])
+        snprintf(err->msg, sizeof(err->msg), "%s (%s)", f.message,
+                 f.details);
+    else
         snprintf(err->msg, sizeof(err->msg), "%s", f.message);
 }
 

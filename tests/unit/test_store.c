@@ -139,6 +139,24 @@ static void test_error_body_gives_code_message_and_request_id(void **state)
     assert_string_equal(err.request_id, "4442587FB7D0A2F9");
 }
 
+static void test_gcs_error_details_join_the_message(void **state)
+{
+    const char *body =
+        "<?xml version='1.0' encoding='UTF-8'?><Error><Code>"
+        "SignatureDoesNotMatch</Code><Message>Access denied.</Message>"
+        "<Details>The request signature we calculated does not match"
+        "</Details><StringToSign>GOOG4-HMAC-SHA256...</StringToSign>"
+        "</Error>";
+    struct ferry_error err;
+
+    ferry_error_clear(&err);
+    ferry_store_parse_error(&err, body, strlen(body));
+    assert_string_equal(err.server_code, "SignatureDoesNotMatch");
+    assert_string_equal(err.msg, "Access denied. (The request signature "
+                        "we calculated does not match)");
+    assert_string_equal(err.request_id, "");
+}
+
 static void test_retry_policy_separates_transient_from_permanent(void **st)
 {
     assert_true(ferry_http_retryable(503, "SlowDown", 0));
@@ -175,6 +193,7 @@ int main(void)
         cmocka_unit_test(test_create_uses_valueless_uploads_query),
         cmocka_unit_test(test_endpoint_with_a_path_is_refused),
         cmocka_unit_test(test_error_body_gives_code_message_and_request_id),
+        cmocka_unit_test(test_gcs_error_details_join_the_message),
         cmocka_unit_test(test_retry_policy_separates_transient_from_permanent),
         cmocka_unit_test(test_backoff_is_capped_and_honours_retry_after),
     };
