@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 PKGS=(gcc meson ninja-build pkg-config libcurl4-openssl-dev libssl-dev
       libcjson-dev libexpat1-dev libcmocka-dev python3 python3-botocore
-      curl)
+      curl clang-format)
 
 missing=()
 for p in "${PKGS[@]}"; do

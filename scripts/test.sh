@@ -16,6 +16,9 @@ PY=/usr/bin/python3
 
 bash scripts/setup.sh
 
+echo "== style"
+bash scripts/check-style.sh
+
 echo "== unit tests"
 meson test -C build --print-errorlogs --suite unit
 

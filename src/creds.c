@@ -29,32 +29,36 @@
 enum { KEY_ID, KEY_SECRET, KEY_TOKEN, KEY_MAX };
 
 static const char *const aws_keys[KEY_MAX] = {
-    "aws_access_key_id", "aws_secret_access_key", "aws_session_token",
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
 };
 static const char *const boto_keys[KEY_MAX] = {
-    "gs_access_key_id", "gs_secret_access_key", NULL,
+    "gs_access_key_id",
+    "gs_secret_access_key",
+    NULL,
 };
-static const char *const region_keys[KEY_MAX] = {"region", NULL, NULL};
+static const char *const region_keys[KEY_MAX] = { "region", NULL, NULL };
 
 /* Which section of which INI file, and the key names to pick up. */
 struct ini_query {
     const char *path;
-    const char *section;        /* profile name, or "Credentials" */
-    bool config_form;           /* "[profile NAME]" as in ~/.aws/config */
-    const char *const *keys;    /* KEY_MAX names; NULL slots unused */
+    const char *section;     /* profile name, or "Credentials" */
+    bool config_form;        /* "[profile NAME]" as in ~/.aws/config */
+    const char *const *keys; /* KEY_MAX names; NULL slots unused */
 };
 
 /* What one lookup found. */
 struct ini_hit {
     bool section_found;
-    char *value[KEY_MAX];       /* owned, NULL when absent; may be secret */
+    char *value[KEY_MAX]; /* owned, NULL when absent; may be secret */
 };
 
 struct ini_state {
     const struct ini_query *q;
     struct ini_hit *hit;
     bool in_section;
-    int key_indent;             /* indent of the last key line, -1 none */
+    int key_indent; /* indent of the last key line, -1 none */
 };
 
 static void wipe_free(char *s)
@@ -85,8 +89,7 @@ static bool section_matches(const struct ini_query *q, char *name)
     /* The config file names the default profile without "profile". */
     if (strcmp(name, "default") == 0)
         return strcmp(q->section, "default") == 0;
-    if (strncmp(name, "profile", 7) != 0 ||
-        !isspace((unsigned char)name[7]))
+    if (strncmp(name, "profile", 7) != 0 || !isspace((unsigned char)name[7]))
         return false;
     return strcmp(trim(name + 7), q->section) == 0;
 }
@@ -188,8 +191,8 @@ static int read_file(struct ferry_buf *out, const char *path,
                                path, strerror(errno));
     }
     if (fstat(fd, &st) < 0) {
-        rc = ferry_error_set(err, FERRY_ECREDS, "cannot read \"%s\": %s",
-                             path, strerror(errno));
+        rc = ferry_error_set(err, FERRY_ECREDS, "cannot read \"%s\": %s", path,
+                             strerror(errno));
         goto done;
     }
     if (st.st_size > MAX_FILE_SIZE) {
@@ -199,8 +202,8 @@ static int read_file(struct ferry_buf *out, const char *path,
     }
     ferry_buf_grow(out, (size_t)st.st_size);
     if (read_into(out, fd) < 0)
-        rc = ferry_error_set(err, FERRY_ECREDS, "cannot read \"%s\": %s",
-                             path, strerror(errno));
+        rc = ferry_error_set(err, FERRY_ECREDS, "cannot read \"%s\": %s", path,
+                             strerror(errno));
 done:
     close(fd);
     return rc;
@@ -215,7 +218,7 @@ done:
 static int ini_lookup(struct ini_hit *out, const struct ini_query *q,
                       struct ferry_error *err)
 {
-    struct ini_state st = {q, out, false, -1};
+    struct ini_state st = { q, out, false, -1 };
     struct ferry_buf text;
     char *line;
     int rc;
@@ -281,8 +284,8 @@ static int home_dir(struct ferry_buf *out, struct ferry_error *err)
 }
 
 /* The file env names (a leading "~/" is the home directory), else ~rel. */
-static int file_path(struct ferry_buf *out, const char *env,
-                     const char *rel, struct ferry_error *err)
+static int file_path(struct ferry_buf *out, const char *env, const char *rel,
+                     struct ferry_error *err)
 {
     const char *v = getenv(env);
     int rc;
@@ -309,13 +312,12 @@ static void add_place(struct ferry_buf *looked, const char *what,
 }
 
 static void creds_fill(struct ferry_creds *out, const char *id,
-                       const char *secret, const char *token,
-                       const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+                       const char *secret, const char *token, const char *fmt,
+                       ...) __attribute__((format(printf, 5, 6)));
 
 static void creds_fill(struct ferry_creds *out, const char *id,
-                       const char *secret, const char *token,
-                       const char *fmt, ...)
+                       const char *secret, const char *token, const char *fmt,
+                       ...)
 {
     va_list ap;
 
@@ -344,8 +346,7 @@ static int from_env(struct ferry_creds *out, const char *id_var,
         return 0;
     }
     if (has_id || has_secret)
-        ferry_warn("ignoring %s: %s is not set",
-                   has_id ? id_var : secret_var,
+        ferry_warn("ignoring %s: %s is not set", has_id ? id_var : secret_var,
                    has_id ? secret_var : id_var);
     return NOT_FOUND;
 }
@@ -380,8 +381,8 @@ static int from_section(struct ferry_creds *out, const struct ini_query *q,
                              q->path, label, q->keys[id ? 0 : 1],
                              q->keys[id ? 1 : 0]);
     else
-        creds_fill(out, id, secret, hit.value[KEY_TOKEN], "%s %s",
-                   q->path, label);
+        creds_fill(out, id, secret, hit.value[KEY_TOKEN], "%s %s", q->path,
+                   label);
 done:
     ini_hit_release(&hit);
     return rc;
@@ -397,7 +398,7 @@ static int from_profile(struct ferry_creds *out, const char *profile,
                         struct ferry_error *err)
 {
     struct ferry_buf cred_path, conf_path;
-    struct ini_query q = {NULL, profile, false, aws_keys};
+    struct ini_query q = { NULL, profile, false, aws_keys };
     bool seen = false;
     int rc;
 
@@ -473,7 +474,7 @@ static int from_boto(struct ferry_creds *out, struct ferry_buf *looked,
                      struct ferry_error *err)
 {
     struct ferry_buf path;
-    struct ini_query q = {NULL, "Credentials", false, boto_keys};
+    struct ini_query q = { NULL, "Credentials", false, boto_keys };
     bool seen = false;
     int rc;
 
@@ -515,8 +516,8 @@ int ferry_config_region(char **out, const char *profile,
                         struct ferry_error *err)
 {
     const char *env_profile = getenv("AWS_PROFILE");
-    struct ini_query q = {NULL, "default", true, region_keys};
-    struct ini_hit hit = {0};
+    struct ini_query q = { NULL, "default", true, region_keys };
+    struct ini_hit hit = { 0 };
     struct ferry_buf path;
     int rc = 0;
 

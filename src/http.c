@@ -29,7 +29,7 @@ struct ferry_http_xfer {
     struct ferry_http_response resp;
     ferry_http_done_fn done;
     void *ud;
-    struct ferry_http_xfer *next;   /* in the idle list */
+    struct ferry_http_xfer *next; /* in the idle list */
 };
 
 struct ferry_http {
@@ -37,9 +37,9 @@ struct ferry_http {
     struct ferry_http_options opts;
     char *ca_file;
     int running;
-    uint64_t done_bytes;            /* body bytes of finished transfers */
-    struct ferry_http_xfer *idle;   /* easy handles kept for reuse */
-    struct ferry_http_xfer **live;  /* started, not done */
+    uint64_t done_bytes;           /* body bytes of finished transfers */
+    struct ferry_http_xfer *idle;  /* easy handles kept for reuse */
+    struct ferry_http_xfer **live; /* started, not done */
     size_t nlive, caplive;
 };
 
@@ -164,14 +164,12 @@ static size_t on_header(char *ptr, size_t size, size_t n, void *ud)
     colon++;
 #define IS(name) (nlen == strlen(name) && !strncasecmp(ptr, name, nlen))
     if (IS("etag"))
-        copy_value(x->resp.etag, sizeof(x->resp.etag), colon,
-                   len - nlen - 1);
+        copy_value(x->resp.etag, sizeof(x->resp.etag), colon, len - nlen - 1);
     else if (IS("x-amz-request-id") || IS("x-guploader-uploadid"))
         copy_value(x->resp.request_id, sizeof(x->resp.request_id), colon,
                    len - nlen - 1);
     else if (IS("date"))
-        copy_value(x->resp.date, sizeof(x->resp.date), colon,
-                   len - nlen - 1);
+        copy_value(x->resp.date, sizeof(x->resp.date), colon, len - nlen - 1);
     else if (IS("retry-after")) {
         copy_value(num, sizeof(num), colon, len - nlen - 1);
         x->resp.retry_after = atof(num);
@@ -200,8 +198,8 @@ static int on_debug(CURL *easy, curl_infotype type, char *data, size_t n,
     if (type != CURLINFO_HEADER_OUT && type != CURLINFO_HEADER_IN)
         return 0;
     snprintf(line, sizeof(line), "%s %.*s",
-             type == CURLINFO_HEADER_OUT ? ">" : "<",
-             (int)(n > 900 ? 900 : n), data);
+             type == CURLINFO_HEADER_OUT ? ">" : "<", (int)(n > 900 ? 900 : n),
+             data);
     ferry_debug("%s", line);
     return 0;
 }
@@ -235,8 +233,7 @@ static void set_method(struct ferry_http_xfer *x, const char *method)
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     } else if (!strcmp(method, "PUT")) {
         curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE,
-                         (curl_off_t)x->body_len);
+        curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)x->body_len);
     } else if (!strcmp(method, "POST")) {
         curl_easy_setopt(e, CURLOPT_POST, 1L);
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
@@ -295,10 +292,8 @@ static void reset_response(struct ferry_http_response *r)
     r->content_length = -1;
 }
 
-int ferry_http_start(struct ferry_http *h,
-                     const struct ferry_http_request *req,
-                     ferry_http_done_fn done, void *ud,
-                     struct ferry_error *err)
+int ferry_http_start(struct ferry_http *h, const struct ferry_http_request *req,
+                     ferry_http_done_fn done, void *ud, struct ferry_error *err)
 {
     struct ferry_http_xfer *x = take_xfer(h);
     size_t i;
@@ -312,8 +307,8 @@ int ferry_http_start(struct ferry_http *h,
     x->body_len = req->body ? req->body_len : 0;
     x->body_pos = 0;
     x->ul_now = 0;
-    x->max_response = req->max_response ? req->max_response
-                                        : DEFAULT_MAX_RESPONSE;
+    x->max_response =
+        req->max_response ? req->max_response : DEFAULT_MAX_RESPONSE;
     x->done = done;
     x->ud = ud;
     reset_response(&x->resp);
@@ -428,10 +423,17 @@ double ferry_http_backoff(int attempt, double retry_after)
 bool ferry_http_retryable(long status, const char *code, int curl_code)
 {
     static const char *const codes[] = {
-        "SlowDown", "RequestTimeout", "RequestTimeoutException",
-        "PriorRequestNotComplete", "InternalError", "ServiceUnavailable",
-        "Throttling", "ThrottlingException", "RequestLimitExceeded",
-        "BandwidthLimitExceeded", "TooManyRequestsException",
+        "SlowDown",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "PriorRequestNotComplete",
+        "InternalError",
+        "ServiceUnavailable",
+        "Throttling",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "TooManyRequestsException",
         "RequestTimeTooSkewed",
     };
     size_t i;

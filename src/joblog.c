@@ -26,8 +26,8 @@
 struct ferry_joblog {
     int fd;
     char *path;
-    bool broken;            /* a failed write left a line we could not cut */
-    pthread_mutex_t lock;   /* one line at a time, one broken flag */
+    bool broken;          /* a failed write left a line we could not cut */
+    pthread_mutex_t lock; /* one line at a time, one broken flag */
 };
 
 static const char *const secret_words[] = {
@@ -73,8 +73,8 @@ static int make_parents(const char *path, struct ferry_error *err)
         *p = '\0';
         if (mkdir(dir.data, 0700) < 0 && errno != EEXIST) {
             rc = ferry_error_set(err, FERRY_EIO,
-                                 "cannot create directory \"%s\": %s",
-                                 dir.data, strerror(errno));
+                                 "cannot create directory \"%s\": %s", dir.data,
+                                 strerror(errno));
             goto done;
         }
         *p = c;
@@ -128,17 +128,17 @@ static int take_lock(int fd, const char *path, struct ferry_error *err)
         if (errno == EWOULDBLOCK)
             return ferry_error_set(err, FERRY_ELOCKED,
                                    "job log \"%s\" is in use by another "
-                                   "ferry process", path);
-        return ferry_error_set(err, FERRY_EIO,
-                               "cannot lock job log \"%s\": %s", path,
-                               strerror(errno));
+                                   "ferry process",
+                                   path);
+        return ferry_error_set(err, FERRY_EIO, "cannot lock job log \"%s\": %s",
+                               path, strerror(errno));
     }
     return 0;
 }
 
 /* Called with jl->lock held, or before jl is shared. */
-static int write_locked(struct ferry_joblog *jl, const char *data,
-                        size_t len, bool sync, struct ferry_error *err)
+static int write_locked(struct ferry_joblog *jl, const char *data, size_t len,
+                        bool sync, struct ferry_error *err)
 {
     off_t start;
     int e;
@@ -146,7 +146,8 @@ static int write_locked(struct ferry_joblog *jl, const char *data,
     if (jl->broken)
         return ferry_error_set(err, FERRY_EJOBLOG,
                                "job log \"%s\" ends in a torn line from an "
-                               "earlier failed write", jl->path);
+                               "earlier failed write",
+                               jl->path);
     start = lseek(jl->fd, 0, SEEK_END);
     e = write_all(jl->fd, data, len);
     if (e) {
@@ -158,14 +159,13 @@ static int write_locked(struct ferry_joblog *jl, const char *data,
                                strerror(e));
     }
     if (sync && fdatasync(jl->fd) < 0)
-        return ferry_error_set(err, FERRY_EIO,
-                               "cannot sync job log \"%s\": %s", jl->path,
-                               strerror(errno));
+        return ferry_error_set(err, FERRY_EIO, "cannot sync job log \"%s\": %s",
+                               jl->path, strerror(errno));
     return 0;
 }
 
-static int write_event(struct ferry_joblog *jl, const cJSON *event,
-                       bool sync, struct ferry_error *err)
+static int write_event(struct ferry_joblog *jl, const cJSON *event, bool sync,
+                       struct ferry_error *err)
 {
     struct ferry_buf line;
     char *json;
@@ -204,13 +204,14 @@ static cJSON *header_new(const char *job_id)
 
 static int create_file(int *out, const char *path, struct ferry_error *err)
 {
-    int fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_APPEND | O_CLOEXEC,
-                  0600);
+    int fd =
+        open(path, O_CREAT | O_EXCL | O_WRONLY | O_APPEND | O_CLOEXEC, 0600);
 
     if (fd < 0 && errno == EEXIST)
         return ferry_error_set(err, FERRY_EIO,
                                "job log \"%s\" already exists; refusing to "
-                               "overwrite it", path);
+                               "overwrite it",
+                               path);
     if (fd < 0)
         return ferry_error_set(err, FERRY_EIO,
                                "cannot create job log \"%s\": %s", path,
@@ -271,8 +272,8 @@ static cJSON *parse_object(const char *s, size_t len)
 
     if (!v)
         return NULL;
-    while (end && end < s + len && (*end == ' ' || *end == '\t' ||
-                                    *end == '\r'))
+    while (end && end < s + len &&
+           (*end == ' ' || *end == '\t' || *end == '\r'))
         end++;
     if (!cJSON_IsObject(v) || end != s + len) {
         cJSON_Delete(v);
@@ -297,14 +298,14 @@ static int check_header(const cJSON *h, const char *path,
     if (version->valuedouble != FERRY_JOBLOG_VERSION)
         return ferry_error_set(err, FERRY_EJOBLOG,
                                "job log \"%s\" has version %g; this ferry "
-                               "reads version %d", path, version->valuedouble,
+                               "reads version %d",
+                               path, version->valuedouble,
                                FERRY_JOBLOG_VERSION);
     return 0;
 }
 
 /* Reads and checks the version line of an open log. */
-static int check_first_line(int fd, const char *path,
-                            struct ferry_error *err)
+static int check_first_line(int fd, const char *path, struct ferry_error *err)
 {
     char buf[MAX_HEADER_LEN];
     const char *nl;
@@ -323,7 +324,8 @@ static int check_first_line(int fd, const char *path,
     if (!h)
         return ferry_error_set(err, FERRY_EJOBLOG,
                                "\"%s\" is not a ferry job log (no version "
-                               "line)", path);
+                               "line)",
+                               path);
     rc = check_header(h, path, err);
     cJSON_Delete(h);
     return rc;
@@ -365,8 +367,8 @@ static int read_range(struct ferry_buf *out, int fd, off_t start, off_t end)
 
     ferry_buf_grow(out, len);
     while (done < len) {
-        ssize_t n = pread(fd, out->data + done, len - done,
-                          start + (off_t)done);
+        ssize_t n =
+            pread(fd, out->data + done, len - done, start + (off_t)done);
 
         if (n < 0 && errno == EINTR)
             continue;
@@ -411,7 +413,8 @@ static int repair_tail(struct ferry_joblog *jl, struct ferry_error *err)
     else if (ftruncate(jl->fd, start) < 0 || fsync(jl->fd) < 0)
         rc = ferry_error_set(err, FERRY_EIO,
                              "cannot cut the torn last line of job log "
-                             "\"%s\": %s", jl->path, strerror(errno));
+                             "\"%s\": %s",
+                             jl->path, strerror(errno));
 done:
     cJSON_Delete(ev);
     ferry_buf_release(&tail);
@@ -463,7 +466,8 @@ static const char *secret_member(const cJSON *item)
 {
     const cJSON *child;
 
-    cJSON_ArrayForEach(child, item) {
+    cJSON_ArrayForEach(child, item)
+    {
         const char *found;
 
         if (child->string && cJSON_IsString(child) &&
@@ -485,13 +489,14 @@ int ferry_joblog_append(struct ferry_joblog *jl, cJSON *event, bool sync,
     if (!cJSON_IsObject(event))
         return ferry_error_set(err, FERRY_EJOBLOG,
                                "refusing to write a non-object event to job "
-                               "log \"%s\"", jl->path);
+                               "log \"%s\"",
+                               jl->path);
     name = secret_member(event);
     if (name)
         return ferry_error_set(err, FERRY_EJOBLOG,
                                "refusing to write member \"%s\" to job log "
-                               "\"%s\": it may hold a secret", name,
-                               jl->path);
+                               "\"%s\": it may hold a secret",
+                               name, jl->path);
     if (!cJSON_HasObjectItem(event, "time")) {
         ferry_time_iso(now, ferry_now());
         cJSON_AddStringToObject(event, "time", now);
@@ -521,8 +526,8 @@ const char *ferry_joblog_path(const struct ferry_joblog *jl)
  * to events.  Only a line without '\n' can be torn: every event is
  * written with its newline in the same write.
  */
-static int read_line(cJSON *events, const char *line, size_t len,
-                     long lineno, const char *path, struct ferry_error *err)
+static int read_line(cJSON *events, const char *line, size_t len, long lineno,
+                     const char *path, struct ferry_error *err)
 {
     bool complete = line[len - 1] == '\n';
     cJSON *ev = parse_object(line, complete ? len - 1 : len);
@@ -535,11 +540,11 @@ static int read_line(cJSON *events, const char *line, size_t len,
         return 0;
     return ferry_error_set(err, FERRY_EJOBLOG,
                            "job log \"%s\" is corrupt: line %ld is not a "
-                           "JSON object", path, lineno);
+                           "JSON object",
+                           path, lineno);
 }
 
-int ferry_joblog_read(cJSON **out, const char *path,
-                      struct ferry_error *err)
+int ferry_joblog_read(cJSON **out, const char *path, struct ferry_error *err)
 {
     FILE *f;
     cJSON *events = NULL;
@@ -559,12 +564,12 @@ int ferry_joblog_read(cJSON **out, const char *path,
     while (!rc && (n = getline(&line, &cap, f)) > 0)
         rc = read_line(events, line, (size_t)n, ++lineno, path, err);
     if (!rc && ferror(f))
-        rc = ferry_error_set(err, FERRY_EIO, "cannot read job log \"%s\"",
-                             path);
+        rc =
+            ferry_error_set(err, FERRY_EIO, "cannot read job log \"%s\"", path);
     else if (!rc && cJSON_GetArraySize(events) == 0)
         rc = ferry_error_set(err, FERRY_EJOBLOG,
-                             "\"%s\" is not a ferry job log (no version "
-                             "line)", path);
+                             "\"%s\" is not a ferry job log (no version line)",
+                             path);
     else if (!rc)
         rc = check_header(cJSON_GetArrayItem(events, 0), path, err);
 

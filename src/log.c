@@ -12,7 +12,10 @@ static void (*hook)(void);
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *const prefix[] = {
-    "ferry: error: ", "ferry: warning: ", "ferry: ", "ferry: debug: ",
+    "ferry: error: ",
+    "ferry: warning: ",
+    "ferry: ",
+    "ferry: debug: ",
 };
 
 void ferry_log_set_level(enum ferry_log_level level)
@@ -73,7 +76,8 @@ static void mask_after(char *s, const char *marker, const char *stop)
 void ferry_log_redact(char *s)
 {
     static const char *const token_fields[] = {
-        "x-amz-security-token:", "x-goog-security-token:",
+        "x-amz-security-token:",
+        "x-goog-security-token:",
     };
     size_t i;
 

@@ -7,8 +7,7 @@
 static const char usage[] =
     "usage: ferry upload [options] PATH... --to DEST\n"
     "       ferry status [--json] [JOB]\n"
-    "       ferry --help | --version | COMMAND --help\n"
-    "\n"
+    "       ferry --help | --version | COMMAND --help\n\n"
     "Uploads local data files to S3 (or an S3-compatible store) with a\n"
     "job log that records every finished part.  See ferry(1).\n";
 
@@ -30,7 +29,6 @@ int main(int argc, char **argv)
         return ferry_cmd_upload(argc - 1, argv + 1);
     if (!strcmp(argv[1], "status"))
         return ferry_cmd_status(argc - 1, argv + 1);
-    fprintf(stderr, "ferry: error: unknown command \"%s\"\n%s", argv[1],
-            usage);
+    fprintf(stderr, "ferry: error: unknown command \"%s\"\n%s", argv[1], usage);
     return FERRY_EXIT_USAGE;
 }

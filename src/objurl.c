@@ -16,16 +16,16 @@ static bool valid_bucket(const char *b, size_t n)
     for (i = 0; i < n; i++) {
         char c = b[i];
 
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '-' || c == '_'))
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+              c == '-' || c == '_'))
             return false;
     }
     return true;
 }
 
 static int fill(struct ferry_objurl *out, enum ferry_objurl_store st,
-                const char *bucket, size_t blen, const char *key,
-                bool encoded, const char *orig, struct ferry_error *err)
+                const char *bucket, size_t blen, const char *key, bool encoded,
+                const char *orig, struct ferry_error *err)
 {
     struct ferry_buf k;
 
@@ -69,8 +69,8 @@ static int parse_https(struct ferry_objurl *out, const char *s,
     if (hlen == 22 && !strncmp(host, "storage.googleapis.com", 22)) {
         p = strchr(path, '/');
         return fill(out, FERRY_STORE_GCS, path,
-                    p ? (size_t)(p - path) : strlen(path), p ? p + 1 : "",
-                    true, s, err);
+                    p ? (size_t)(p - path) : strlen(path), p ? p + 1 : "", true,
+                    s, err);
     }
     if (hlen > 14 && !strncmp(host + hlen - 14, ".amazonaws.com", 14)) {
         for (p = host; p < host + hlen; p++) {
@@ -81,20 +81,20 @@ static int parse_https(struct ferry_objurl *out, const char *s,
         }
     }
     if (!s3)
-        return ferry_error_set(err, FERRY_EUSAGE, "\"%s\" is not an S3 or "
-                               "GCS object URL", s);
+        return ferry_error_set(err, FERRY_EUSAGE,
+                               "\"%s\" is not an S3 or GCS object URL", s);
     /* "s3.amazonaws.com" names no region: s3 + 2 is the suffix's dot. */
     if (s3 + 2 < host + hlen - 14)
-        out->region = ferry_xstrndup(s3 + 3,
-                                     (size_t)(host + hlen - 14 - s3 - 3));
+        out->region =
+            ferry_xstrndup(s3 + 3, (size_t)(host + hlen - 14 - s3 - 3));
     if (s3 == host) {
         p = strchr(path, '/');
         return fill(out, FERRY_STORE_S3, path,
-                    p ? (size_t)(p - path) : strlen(path), p ? p + 1 : "",
-                    true, s, err);
+                    p ? (size_t)(p - path) : strlen(path), p ? p + 1 : "", true,
+                    s, err);
     }
-    return fill(out, FERRY_STORE_S3, host, (size_t)(s3 - 1 - host), path,
-                true, s, err);
+    return fill(out, FERRY_STORE_S3, host, (size_t)(s3 - 1 - host), path, true,
+                s, err);
 }
 
 int ferry_objurl_parse(struct ferry_objurl *out, const char *s,
@@ -110,8 +110,10 @@ int ferry_objurl_parse(struct ferry_objurl *out, const char *s,
     else if (ferry_str_starts(s, "https://"))
         rc = parse_https(out, s, err);
     else
-        rc = ferry_error_set(err, FERRY_EUSAGE, "\"%s\" is not an "
-                             "s3://, gs:// or https:// object URL", s);
+        rc = ferry_error_set(err, FERRY_EUSAGE,
+                             "\"%s\" is not an "
+                             "s3://, gs:// or https:// object URL",
+                             s);
     if (rc)
         ferry_objurl_release(out);
     return rc;

@@ -56,8 +56,9 @@ static void draw(struct ferry_progress *p, uint64_t done, uint64_t total,
                 bar, frac * 100, d, t, r, files_done, files);
         p->drawn = true;
     } else {
-        fprintf(stderr, "ferry: progress: %.0f%% %s of %s, %s/s, %zu of %zu "
-                "files\n", frac * 100, d, t, r, files_done, files);
+        fprintf(stderr,
+                "ferry: progress: %.0f%% %s of %s, %s/s, %zu of %zu files\n",
+                frac * 100, d, t, r, files_done, files);
     }
 }
 
@@ -80,8 +81,7 @@ void ferry_progress_update(void *ud, uint64_t done, uint64_t total,
 void ferry_progress_finish(struct ferry_progress *p)
 {
     if (p->drawn)
-        draw(p, p->done, p->total, p->files_done, p->files,
-             ferry_monotonic());
+        draw(p, p->done, p->total, p->files_done, p->files, ferry_monotonic());
     if (p->drawn) {
         fputs("\n", stderr);
         p->drawn = false;

@@ -15,8 +15,8 @@
 #include "ferry/log.h"
 #include "ferry/strutil.h"
 
-static void add_file(struct ferry_scan *s, const char *path,
-                     const char *key, const struct stat *st)
+static void add_file(struct ferry_scan *s, const char *path, const char *key,
+                     const struct stat *st)
 {
     struct ferry_scan_file *f;
 
@@ -25,8 +25,8 @@ static void add_file(struct ferry_scan *s, const char *path,
     f->path = ferry_xstrdup(path);
     f->key = ferry_xstrdup(key);
     f->size = (uint64_t)st->st_size;
-    f->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 +
-                  st->st_mtim.tv_nsec;
+    f->mtime_ns =
+        (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
     s->total_bytes += f->size;
 }
 
@@ -39,8 +39,8 @@ static int visit(struct ferry_scan *s, const char *path, const char *key,
     struct stat lst, st;
 
     if (lstat(path, &lst) || stat(path, &st)) {
-        return ferry_error_set(err, FERRY_EIO, "cannot read \"%s\": %s",
-                               path, strerror(errno));
+        return ferry_error_set(err, FERRY_EIO, "cannot read \"%s\": %s", path,
+                               strerror(errno));
     }
     if (S_ISREG(st.st_mode)) {
         add_file(s, path, key, &st);
@@ -75,8 +75,8 @@ static int walk(struct ferry_scan *s, const char *dir, const char *keybase,
     int rc = 0;
 
     if (!d)
-        return ferry_error_set(err, FERRY_EIO, "cannot read \"%s\": %s",
-                               dir, strerror(errno));
+        return ferry_error_set(err, FERRY_EIO, "cannot read \"%s\": %s", dir,
+                               strerror(errno));
     while ((e = readdir(d)) != NULL) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
@@ -109,9 +109,8 @@ static int cmp_key(const void *a, const void *b)
     return strcmp(x->key, y->key);
 }
 
-static int one_path(struct ferry_scan *s, const char *arg,
-                    const char *dest_key, bool exact,
-                    struct ferry_error *err)
+static int one_path(struct ferry_scan *s, const char *arg, const char *dest_key,
+                    bool exact, struct ferry_error *err)
 {
     char abs[PATH_MAX], base[PATH_MAX];
     struct ferry_buf key;
@@ -119,8 +118,8 @@ static int one_path(struct ferry_scan *s, const char *arg,
     int rc;
 
     if (!realpath(arg, abs))
-        return ferry_error_set(err, FERRY_EIO, "cannot read \"%s\": %s",
-                               arg, strerror(errno));
+        return ferry_error_set(err, FERRY_EIO, "cannot read \"%s\": %s", arg,
+                               strerror(errno));
     /* The key takes the name as given (a link's own name), not the
      * target's; "data/" and "data" both mean the directory "data". */
     snprintf(base, sizeof(base), "%s", arg);
@@ -150,21 +149,23 @@ int ferry_scan_paths(struct ferry_scan *out, const char *const *paths,
     int rc = 0;
 
     memset(out, 0, sizeof(*out));
-    if (!folder && (npaths != 1 || stat(paths[0], &st) ||
-                    !S_ISREG(st.st_mode)))
-        return ferry_error_set(err, FERRY_EUSAGE, "destination key \"%s\" "
+    if (!folder && (npaths != 1 || stat(paths[0], &st) || !S_ISREG(st.st_mode)))
+        return ferry_error_set(err, FERRY_EUSAGE,
+                               "destination key \"%s\" "
                                "must end in '/' for a directory or "
-                               "several paths", dest_key);
+                               "several paths",
+                               dest_key);
     for (i = 0; i < npaths && !rc; i++)
         rc = one_path(out, paths[i], dest_key, !folder, err);
     if (!rc) {
         qsort(out->files, out->n, sizeof(*out->files), cmp_key);
         for (i = 1; i < out->n && !rc; i++) {
             if (!strcmp(out->files[i].key, out->files[i - 1].key))
-                rc = ferry_error_set(err, FERRY_EUSAGE, "\"%s\" and \"%s\" "
+                rc = ferry_error_set(err, FERRY_EUSAGE,
+                                     "\"%s\" and \"%s\" "
                                      "would both be stored as \"%s\"",
-                                     out->files[i - 1].path,
-                                     out->files[i].path, out->files[i].key);
+                                     out->files[i - 1].path, out->files[i].path,
+                                     out->files[i].key);
         }
     }
     if (rc)

@@ -64,8 +64,8 @@ static void hmac(unsigned char out[32], const void *key, size_t keylen,
 {
     size_t outlen = 0;
 
-    EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, keylen,
-              data, len, out, 32, &outlen);
+    EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, keylen, data, len, out,
+              32, &outlen);
 }
 
 /* RFC 3986 dot-segment removal plus "//" collapsing, for non-S3 rules. */
@@ -151,8 +151,7 @@ static char *encode_dup(const char *s)
 }
 
 void ferry_sigv4_canonical_query(struct ferry_buf *out,
-                                 const struct ferry_sigv4_pair *query,
-                                 size_t n)
+                                 const struct ferry_sigv4_pair *query, size_t n)
 {
     struct enc_pair *pairs = ferry_xcalloc(n, sizeof(*pairs));
     size_t i;
@@ -172,7 +171,7 @@ void ferry_sigv4_canonical_query(struct ferry_buf *out,
 }
 
 struct canon_header {
-    char *name;         /* lower case */
+    char *name; /* lower case */
     const char *value;
     size_t order;
 };
@@ -248,8 +247,7 @@ static int canonical_headers(struct ferry_buf *cr, struct ferry_buf *names,
             if (i)
                 ferry_buf_addc(cr, '\n');
             ferry_buf_addf(cr, "%s:", hs[i].name);
-            ferry_buf_addf(names, "%s%s", names->len ? ";" : "",
-                           hs[i].name);
+            ferry_buf_addf(names, "%s%s", names->len ? ";" : "", hs[i].name);
         }
         add_trimmed(cr, hs[i].value);
     }
@@ -308,8 +306,8 @@ static void build_wire_path(struct ferry_buf *out,
 int ferry_sigv4_sign(struct ferry_sigv4_result *out,
                      const struct ferry_sigv4_request *req)
 {
-    const char *service = req->service ? req->service
-                                       : req->dialect->default_service;
+    const char *service =
+        req->service ? req->service : req->dialect->default_service;
     struct ferry_buf query;
     char crhash[65], scope[128];
     unsigned char key[32], sig[32];
@@ -335,8 +333,8 @@ int ferry_sigv4_sign(struct ferry_sigv4_result *out,
     ferry_buf_addf(&out->canonical_request, "\n%s\n%s",
                    out->signed_headers.data, req->payload_hash);
 
-    snprintf(scope, sizeof(scope), "%.8s/%s/%s/%s", req->timestamp,
-             req->region, service, req->dialect->terminator);
+    snprintf(scope, sizeof(scope), "%.8s/%s/%s/%s", req->timestamp, req->region,
+             service, req->dialect->terminator);
     ferry_sha256_hex(crhash, out->canonical_request.data,
                      out->canonical_request.len);
     ferry_buf_addf(&out->string_to_sign, "%s\n%s\n%s\n%s",

@@ -13,12 +13,12 @@
 
 struct ferry_store {
     struct ferry_store_config cfg;
-    char *scheme;       /* "http" or "https" */
-    char *authority;    /* host[:port] of the endpoint */
+    char *scheme;    /* "http" or "https" */
+    char *authority; /* host[:port] of the endpoint */
     char *bucket;
     struct ferry_http *http;
-    struct ferry_store_op *waiting;     /* ops to (re)start */
-    int active;                         /* submitted, not done */
+    struct ferry_store_op *waiting; /* ops to (re)start */
+    int active;                     /* submitted, not done */
 };
 
 static int split_endpoint(struct ferry_store *s, const char *ep,
@@ -115,26 +115,26 @@ static const char *op_method(enum ferry_store_kind k)
 {
     switch (k) {
     case FERRY_OP_PUT:
-    case FERRY_OP_UPLOAD_PART:
-        return "PUT";
+    case FERRY_OP_UPLOAD_PART: return "PUT";
     case FERRY_OP_CREATE_MPU:
-    case FERRY_OP_COMPLETE_MPU:
-        return "POST";
-    case FERRY_OP_ABORT_MPU:
-        return "DELETE";
-    case FERRY_OP_HEAD:
-        return "HEAD";
-    default:
-        return "GET";
+    case FERRY_OP_COMPLETE_MPU: return "POST";
+    case FERRY_OP_ABORT_MPU: return "DELETE";
+    case FERRY_OP_HEAD: return "HEAD";
+    default: return "GET";
     }
 }
 
 static const char *op_name(enum ferry_store_kind k)
 {
     static const char *const names[] = {
-        "PutObject", "CreateMultipartUpload", "UploadPart",
-        "CompleteMultipartUpload", "AbortMultipartUpload", "ListParts",
-        "HeadObject", "ListObjectsV2",
+        "PutObject",
+        "CreateMultipartUpload",
+        "UploadPart",
+        "CompleteMultipartUpload",
+        "AbortMultipartUpload",
+        "ListParts",
+        "HeadObject",
+        "ListObjectsV2",
     };
 
     return names[k];
@@ -146,43 +146,42 @@ static size_t op_query(struct ferry_sigv4_pair *q, char scratch[32],
 {
     size_t n = 0;
 
-    if (op->max_keys > 0 && (op->kind == FERRY_OP_LIST_PARTS ||
-                             op->kind == FERRY_OP_LIST)) {
+    if (op->max_keys > 0 &&
+        (op->kind == FERRY_OP_LIST_PARTS || op->kind == FERRY_OP_LIST)) {
         snprintf(scratch + 16, 16, "%d", op->max_keys);
         q[n++] = (struct ferry_sigv4_pair){
-            op->kind == FERRY_OP_LIST ? "max-keys" : "max-parts",
-            scratch + 16};
+            op->kind == FERRY_OP_LIST ? "max-keys" : "max-parts", scratch + 16
+        };
     }
 
     switch (op->kind) {
     case FERRY_OP_CREATE_MPU:
-        q[n++] = (struct ferry_sigv4_pair){"uploads", ""};
+        q[n++] = (struct ferry_sigv4_pair){ "uploads", "" };
         break;
     case FERRY_OP_UPLOAD_PART:
         snprintf(scratch, 16, "%d", op->part_number);
-        q[n++] = (struct ferry_sigv4_pair){"partNumber", scratch};
-        q[n++] = (struct ferry_sigv4_pair){"uploadId", op->upload_id};
+        q[n++] = (struct ferry_sigv4_pair){ "partNumber", scratch };
+        q[n++] = (struct ferry_sigv4_pair){ "uploadId", op->upload_id };
         break;
     case FERRY_OP_COMPLETE_MPU:
     case FERRY_OP_ABORT_MPU:
-        q[n++] = (struct ferry_sigv4_pair){"uploadId", op->upload_id};
+        q[n++] = (struct ferry_sigv4_pair){ "uploadId", op->upload_id };
         break;
     case FERRY_OP_LIST_PARTS:
-        q[n++] = (struct ferry_sigv4_pair){"uploadId", op->upload_id};
+        q[n++] = (struct ferry_sigv4_pair){ "uploadId", op->upload_id };
         if (op->marker)
-            q[n++] = (struct ferry_sigv4_pair){"part-number-marker",
-                                               op->marker};
+            q[n++] =
+                (struct ferry_sigv4_pair){ "part-number-marker", op->marker };
         break;
     case FERRY_OP_LIST:
-        q[n++] = (struct ferry_sigv4_pair){"list-type", "2"};
-        q[n++] = (struct ferry_sigv4_pair){"prefix",
-                                           op->prefix ? op->prefix : ""};
+        q[n++] = (struct ferry_sigv4_pair){ "list-type", "2" };
+        q[n++] =
+            (struct ferry_sigv4_pair){ "prefix", op->prefix ? op->prefix : "" };
         if (op->marker)
-            q[n++] = (struct ferry_sigv4_pair){"continuation-token",
-                                               op->marker};
+            q[n++] =
+                (struct ferry_sigv4_pair){ "continuation-token", op->marker };
         break;
-    default:
-        break;
+    default: break;
     }
     return n;
 }
@@ -194,8 +193,8 @@ static void build_complete_body(struct ferry_store_op *op)
     ferry_buf_reset(&op->req_body);
     ferry_buf_adds(&op->req_body, "<CompleteMultipartUpload>");
     for (i = 0; i < op->nparts; i++) {
-        ferry_buf_addf(&op->req_body, "<Part><PartNumber>%d</PartNumber>"
-                       "<ETag>", op->parts[i].number);
+        ferry_buf_addf(&op->req_body, "<Part><PartNumber>%d</PartNumber><ETag>",
+                       op->parts[i].number);
         ferry_xml_escape(&op->req_body, op->parts[i].etag);
         ferry_buf_adds(&op->req_body, "</ETag></Part>");
     }
@@ -258,7 +257,7 @@ static int sign_op(struct signed_req *r, struct ferry_store *s,
     const struct ferry_sigv4_dialect *d = s->cfg.dialect;
     const struct ferry_creds *c = s->cfg.creds;
     struct ferry_sigv4_pair q[5], h[6];
-    struct ferry_sigv4_request req = {0};
+    struct ferry_sigv4_request req = { 0 };
     struct ferry_buf host, path;
     char scratch[32], stamp[17];
     size_t nh = 0, i;
@@ -274,16 +273,15 @@ static int sign_op(struct signed_req *r, struct ferry_store *s,
     host_of(&host, s);
     raw_path(&path, s, op->kind == FERRY_OP_LIST ? NULL : op->key);
     ferry_time_amz(stamp, ferry_now());
-    h[nh++] = (struct ferry_sigv4_pair){"Host", host.data};
-    h[nh++] = (struct ferry_sigv4_pair){d->date_header, stamp};
-    h[nh++] = (struct ferry_sigv4_pair){d->sha_header, hash};
+    h[nh++] = (struct ferry_sigv4_pair){ "Host", host.data };
+    h[nh++] = (struct ferry_sigv4_pair){ d->date_header, stamp };
+    h[nh++] = (struct ferry_sigv4_pair){ d->sha_header, hash };
     if (c->session_token)
-        h[nh++] = (struct ferry_sigv4_pair){d->token_header,
-                                            c->session_token};
-    if (op->content_type && (op->kind == FERRY_OP_PUT ||
-                             op->kind == FERRY_OP_CREATE_MPU))
-        h[nh++] = (struct ferry_sigv4_pair){"Content-Type",
-                                            op->content_type};
+        h[nh++] =
+            (struct ferry_sigv4_pair){ d->token_header, c->session_token };
+    if (op->content_type &&
+        (op->kind == FERRY_OP_PUT || op->kind == FERRY_OP_CREATE_MPU))
+        h[nh++] = (struct ferry_sigv4_pair){ "Content-Type", op->content_type };
     req.dialect = d;
     req.method = op_method(op->kind);
     req.path = path.data;
@@ -318,7 +316,7 @@ static void on_http_done(void *ud, const struct ferry_http_response *resp);
 
 static void start_op(struct ferry_store *s, struct ferry_store_op *op)
 {
-    struct ferry_http_request hr = {0};
+    struct ferry_http_request hr = { 0 };
     struct signed_req r;
     const char *body;
     char hash[65];
@@ -340,7 +338,8 @@ static void start_op(struct ferry_store *s, struct ferry_store_op *op)
     hr.url = r.url.data;
     hr.headers = r.headers;
     hr.body = len || !strcmp(hr.method, "PUT") || !strcmp(hr.method, "POST")
-                  ? body : NULL;
+                  ? body
+                  : NULL;
     hr.body_len = len;
     ferry_debug("%s \"%s\" attempt %d", op_name(op->kind),
                 op->key ? op->key : "", op->attempts);
@@ -379,7 +378,7 @@ static void wait_then_start(struct ferry_store *s, struct ferry_store_op *op,
 struct error_fields {
     struct ferry_error *err;
     char message[300];
-    char details[200];      /* Cloud Storage explains here */
+    char details[200]; /* Cloud Storage explains here */
 };
 
 static int on_error_field(void *ud, const char *path, const char *text)
@@ -387,29 +386,25 @@ static int on_error_field(void *ud, const char *path, const char *text)
     struct error_fields *f = ud;
 
     if (!strcmp(path, "Error/Code"))
-        snprintf(f->err->server_code, sizeof(f->err->server_code), "%s",
-                 text);
+        snprintf(f->err->server_code, sizeof(f->err->server_code), "%s", text);
     else if (!strcmp(path, "Error/Message"))
         snprintf(f->message, sizeof(f->message), "%s", text);
     else if (!strcmp(path, "Error/Details"))
         snprintf(f->details, sizeof(f->details), "%s", text);
     else if (!strcmp(path, "Error/RequestId"))
-        snprintf(f->err->request_id, sizeof(f->err->request_id), "%s",
-                 text);
+        snprintf(f->err->request_id, sizeof(f->err->request_id), "%s", text);
     return 0;
 }
 
 void ferry_store_parse_error(struct ferry_error *err, const char *body,
                              size_t len)
 {
-    struct error_fields f = {err, "", ""};
+    struct error_fields f = { err, "", "" };
 
-    if (!len || ferry_xml_parse(body, len, on_error_field, &f) ||
-        !f.message[0])
+    if (!len || ferry_xml_parse(body, len, on_error_field, &f) || !f.message[0])
         return;
     if (f.details[0])
-        snprintf(err->msg, sizeof(err->msg), "%s (%s)", f.message,
-                 f.details);
+        snprintf(err->msg, sizeof(err->msg), "%s (%s)", f.message, f.details);
     else
         snprintf(err->msg, sizeof(err->msg), "%s", f.message);
 }
@@ -425,16 +420,15 @@ struct list_state {
 static void add_listed_part(struct ferry_store_op *op,
                             const struct ferry_store_part *p)
 {
-    op->listed_parts = ferry_xrealloc(op->listed_parts,
-        (op->nlisted_parts + 1) * sizeof(*op->listed_parts));
+    op->listed_parts = ferry_xrealloc(
+        op->listed_parts, (op->nlisted_parts + 1) * sizeof(*op->listed_parts));
     op->listed_parts[op->nlisted_parts++] = *p;
 }
 
-static void add_object(struct ferry_store_op *op,
-                       struct ferry_store_object *o)
+static void add_object(struct ferry_store_op *op, struct ferry_store_object *o)
 {
-    op->objects = ferry_xrealloc(op->objects,
-        (op->nobjects + 1) * sizeof(*op->objects));
+    op->objects =
+        ferry_xrealloc(op->objects, (op->nobjects + 1) * sizeof(*op->objects));
     op->objects[op->nobjects++] = *o;
     memset(o, 0, sizeof(*o));
 }
@@ -495,13 +489,14 @@ static int read_success(struct ferry_store_op *op,
 {
     const char *b = resp->body.data;
     size_t n = resp->body.len;
-    struct list_state st = {.op = op};
+    struct list_state st = { .op = op };
 
     if (op->kind == FERRY_OP_CREATE_MPU) {
         if (ferry_xml_parse(b, n, on_upload_id, op) || !op->new_upload_id)
             ferry_error_set(&op->err, FERRY_EPROTO,
                             "no UploadId in the answer to "
-                            "CreateMultipartUpload of \"%s\"", op->key);
+                            "CreateMultipartUpload of \"%s\"",
+                            op->key);
         return 0;
     }
     if (op->kind == FERRY_OP_COMPLETE_MPU) {
@@ -509,22 +504,24 @@ static int read_success(struct ferry_store_op *op,
         return 0;
     }
     if (op->kind == FERRY_OP_HEAD)
-        op->size = resp->content_length < 0 ? 0
-                                            : (uint64_t)resp->content_length;
+        op->size =
+            resp->content_length < 0 ? 0 : (uint64_t)resp->content_length;
     if (op->kind != FERRY_OP_LIST_PARTS && op->kind != FERRY_OP_LIST)
         return 0;
     if (ferry_xml_parse(b, n, on_list_field, &st)) {
         free(st.obj.key);
-        ferry_error_set(&op->err, FERRY_EPROTO, "malformed %s answer for "
-                        "\"%s\"", op_name(op->kind), op->key ? op->key : "");
+        ferry_error_set(&op->err, FERRY_EPROTO,
+                        "malformed %s answer for \"%s\"", op_name(op->kind),
+                        op->key ? op->key : "");
         return 0;
     }
     free(st.obj.key);
     if (!st.truncated)
         return 0;
     if (!st.next[0]) {
-        ferry_error_set(&op->err, FERRY_EPROTO, "%s answer is truncated "
-                        "without a marker", op_name(op->kind));
+        ferry_error_set(&op->err, FERRY_EPROTO,
+                        "%s answer is truncated without a marker",
+                        op_name(op->kind));
         return 0;
     }
     free(op->marker);
@@ -568,11 +565,10 @@ static int classify(struct ferry_store_op *op,
     if (resp->request_id[0] && !err->request_id[0])
         snprintf(err->request_id, sizeof(err->request_id), "%s",
                  resp->request_id);
-    err->retryable = ferry_http_retryable(resp->status, err->server_code,
-                                          resp->curl_code) ||
-                     (resp->status == 200 && op->kind ==
-                      FERRY_OP_COMPLETE_MPU && err->server_code[0] &&
-                      ferry_http_retryable(500, NULL, 0));
+    err->retryable =
+        ferry_http_retryable(resp->status, err->server_code, resp->curl_code) ||
+        (resp->status == 200 && op->kind == FERRY_OP_COMPLETE_MPU &&
+         err->server_code[0] && ferry_http_retryable(500, NULL, 0));
     err->retry_after = resp->retry_after;
     return 1;
 }
@@ -603,7 +599,8 @@ static bool learn_clock(const struct ferry_http_response *resp)
         return false;
     ferry_clock_set_offset(offset);
     ferry_warn("the local clock is %ld s off the server's; signing with "
-               "the server's time", offset);
+               "the server's time",
+               offset);
     return true;
 }
 
@@ -647,8 +644,7 @@ static void on_http_done(void *ud, const struct ferry_http_response *resp)
     ferry_error_clear(&op->err);
     op->status = resp->status;
     snprintf(op->etag, sizeof(op->etag), "%s", resp->etag);
-    snprintf(op->request_id, sizeof(op->request_id), "%s",
-             resp->request_id);
+    snprintf(op->request_id, sizeof(op->request_id), "%s", resp->request_id);
     if (!classify(op, resp)) {
         if (read_success(op, resp) == 1) {
             op->attempts = 0;
@@ -659,8 +655,8 @@ static void on_http_done(void *ud, const struct ferry_http_response *resp)
         return;
     }
     if (is_skew(s, op->err.server_code))
-        op->err.retryable = learn_clock(resp) ||
-                            labs(ferry_clock_offset()) >= 5;
+        op->err.retryable =
+            learn_clock(resp) || labs(ferry_clock_offset()) >= 5;
     if (may_retry(s, op)) {
         double delay = ferry_http_backoff(op->attempts, op->err.retry_after);
 
@@ -738,8 +734,8 @@ void ferry_store_cancel_waiting(struct ferry_store *s)
 
         s->waiting = op->next_wait;
         snprintf(last, sizeof(last), "%s", op->err.msg);
-        ferry_error_set(&op->err, FERRY_EINTR, "interrupted while waiting "
-                        "to retry (%s)", last);
+        ferry_error_set(&op->err, FERRY_EINTR,
+                        "interrupted while waiting to retry (%s)", last);
         finish_op(s, op);
     }
 }
@@ -758,8 +754,8 @@ void ferry_store_url(struct ferry_buf *out, const struct ferry_store *s,
                      const char *key)
 {
     ferry_buf_addf(out, "%s://%s/%s",
-                   s->cfg.dialect == &ferry_sigv4_goog ? "gs" : "s3",
-                   s->bucket, key ? key : "");
+                   s->cfg.dialect == &ferry_sigv4_goog ? "gs" : "s3", s->bucket,
+                   key ? key : "");
 }
 
 void ferry_store_describe(struct ferry_buf *out, struct ferry_store *s,
@@ -772,8 +768,7 @@ void ferry_store_describe(struct ferry_buf *out, struct ferry_store *s,
     if (op->kind == FERRY_OP_COMPLETE_MPU)
         build_complete_body(op);
     op_body(op, &body, &len);
-    sign_op(&r, s, op, op->body_sha256 ? op->body_sha256
-                                       : FERRY_SHA256_EMPTY);
+    sign_op(&r, s, op, op->body_sha256 ? op->body_sha256 : FERRY_SHA256_EMPTY);
     ferry_buf_addf(out, "%s %s", op_method(op->kind), r.url.data);
     if (op->kind == FERRY_OP_COMPLETE_MPU)
         ferry_buf_addf(out, "\n%s", body);

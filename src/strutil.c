@@ -87,12 +87,20 @@ static const struct {
     const char *suffix;
     uint64_t mult;
 } size_units[] = {
-    {"", 1}, {"b", 1},
-    {"k", FERRY_KIB}, {"kib", FERRY_KIB}, {"kb", 1000},
-    {"m", FERRY_MIB}, {"mib", FERRY_MIB}, {"mb", 1000 * 1000},
-    {"g", FERRY_GIB}, {"gib", FERRY_GIB}, {"gb", 1000 * 1000 * 1000},
-    {"t", FERRY_TIB}, {"tib", FERRY_TIB},
-    {"tb", (uint64_t)1000 * 1000 * 1000 * 1000},
+    { "", 1 },
+    { "b", 1 },
+    { "k", FERRY_KIB },
+    { "kib", FERRY_KIB },
+    { "kb", 1000 },
+    { "m", FERRY_MIB },
+    { "mib", FERRY_MIB },
+    { "mb", 1000 * 1000 },
+    { "g", FERRY_GIB },
+    { "gib", FERRY_GIB },
+    { "gb", 1000 * 1000 * 1000 },
+    { "t", FERRY_TIB },
+    { "tib", FERRY_TIB },
+    { "tb", (uint64_t)1000 * 1000 * 1000 * 1000 },
 };
 
 int ferry_parse_size(uint64_t *out, const char *s)
@@ -124,7 +132,7 @@ int ferry_parse_size(uint64_t *out, const char *s)
 
 void ferry_format_size(char *out, size_t outlen, uint64_t bytes)
 {
-    static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    static const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
     double v = (double)bytes;
     int u = 0;
 
@@ -162,8 +170,7 @@ int ferry_parse_duration(double *out, const char *s)
     return 0;
 }
 
-int ferry_parse_uint(uint64_t *out, const char *s, uint64_t min,
-                     uint64_t max)
+int ferry_parse_uint(uint64_t *out, const char *s, uint64_t min, uint64_t max)
 {
     unsigned long long v;
     char *end;

@@ -24,13 +24,13 @@ int ferry_upload_part_size(uint64_t *out, uint64_t size, uint64_t requested,
     uint64_t part = requested ? requested : FERRY_DEFAULT_PART;
     uint64_t need;
 
-    if (requested && (requested < FERRY_MIN_PART ||
-                      requested > FERRY_MAX_PART))
-        return ferry_error_set(err, FERRY_EUSAGE, "part size %llu is "
-                               "outside 5 MiB to 5 GiB",
+    if (requested && (requested < FERRY_MIN_PART || requested > FERRY_MAX_PART))
+        return ferry_error_set(err, FERRY_EUSAGE,
+                               "part size %llu is outside 5 MiB to 5 GiB",
                                (unsigned long long)requested);
     if (size > FERRY_MAX_OBJECT)
-        return ferry_error_set(err, FERRY_ETOOBIG, "%llu bytes is more "
+        return ferry_error_set(err, FERRY_ETOOBIG,
+                               "%llu bytes is more "
                                "than the 5 TiB an object may hold",
                                (unsigned long long)size);
     need = (size + FERRY_MAX_PARTS - 1) / FERRY_MAX_PARTS;
@@ -56,16 +56,16 @@ struct file_job {
     bool multipart;
     bool created;
     bool ctl_busy;
-    uint32_t next_part;         /* next to schedule, from 1 */
+    uint32_t next_part; /* next to schedule, from 1 */
     uint32_t parts_done;
     uint32_t in_flight;
     struct ferry_store_part *parts;
-    struct ferry_store_op ctl;  /* Create, Complete, maybe Head */
+    struct ferry_store_op ctl; /* Create, Complete, maybe Head */
     struct ferry_error complete_err;
     /* folding the whole-file hash in part order, across readers */
     pthread_mutex_t lock;
     pthread_cond_t turn;
-    uint32_t next_hash;         /* part number to fold next */
+    uint32_t next_hash; /* part number to fold next */
     EVP_MD_CTX *hash;
 };
 
@@ -84,7 +84,7 @@ struct slot {
 };
 
 struct engine {
-    bool fatal;                 /* an error no other file can escape */
+    bool fatal; /* an error no other file can escape */
     struct ferry_store *store;
     const struct ferry_upload_options *opts;
     struct ferry_upload_result *res;
@@ -131,9 +131,14 @@ static cJSON *event(const char *type, const char *key)
 static bool fatal_for_job(const struct ferry_error *err)
 {
     static const char *const codes[] = {
-        "NoSuchBucket", "AccessDenied", "SignatureDoesNotMatch",
-        "InvalidAccessKeyId", "InvalidToken", "ExpiredToken",
-        "AuthorizationHeaderMalformed", "AllAccessDisabled",
+        "NoSuchBucket",
+        "AccessDenied",
+        "SignatureDoesNotMatch",
+        "InvalidAccessKeyId",
+        "InvalidToken",
+        "ExpiredToken",
+        "AuthorizationHeaderMalformed",
+        "AllAccessDisabled",
     };
     size_t i;
 
@@ -188,26 +193,27 @@ static int read_part(struct slot *sl)
         return ferry_error_set(&sl->err, FERRY_EIO, "cannot open \"%s\": %s",
                                sf->path, strerror(errno));
     while (got < sl->len) {
-        ssize_t n = pread(fd, sl->buf + got, sl->len - got,
-                          (off_t)(sl->offset + got));
+        ssize_t n =
+            pread(fd, sl->buf + got, sl->len - got, (off_t)(sl->offset + got));
 
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            rc = n < 0 ? ferry_error_set(&sl->err, FERRY_EIO, "cannot read "
-                                         "\"%s\": %s", sf->path,
+            rc = n < 0 ? ferry_error_set(&sl->err, FERRY_EIO,
+                                         "cannot read \"%s\": %s", sf->path,
                                          strerror(errno))
-                       : ferry_error_set(&sl->err, FERRY_ECHANGED, "\"%s\" "
-                                         "shrank while it was uploaded",
+                       : ferry_error_set(&sl->err, FERRY_ECHANGED,
+                                         "\"%s\" shrank while it was uploaded",
                                          sf->path);
             break;
         }
         got += (size_t)n;
     }
     if (!rc && (fstat(fd, &st) || (uint64_t)st.st_size != sf->size ||
-                (int64_t)st.st_mtim.tv_sec * 1000000000 +
-                        st.st_mtim.tv_nsec != sf->mtime_ns))
-        rc = ferry_error_set(&sl->err, FERRY_ECHANGED, "\"%s\" changed "
+                (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec !=
+                    sf->mtime_ns))
+        rc = ferry_error_set(&sl->err, FERRY_ECHANGED,
+                             "\"%s\" changed "
                              "while it was uploaded (size or mtime)",
                              sf->path);
     close(fd);
@@ -356,8 +362,7 @@ static void on_part_done(struct ferry_store_op *op, void *ud)
     cJSON_AddStringToObject(ev, "etag", op->etag);
     cJSON_AddStringToObject(ev, "sha256", sl->sha256);
     log_event(e, ev, true);
-    ferry_debug("\"%s\" part %u of %u done", fj->sf->key, sl->part,
-                fj->nparts);
+    ferry_debug("\"%s\" part %u of %u done", fj->sf->key, sl->part, fj->nparts);
     fj->parts_done++;
     e->done_bytes += sl->len;
     report(e);
@@ -397,8 +402,8 @@ static void on_ctl_done(struct ferry_store_op *op, void *ud)
         check_completed(e, fj, op);
         return;
     }
-    if (op->err.code && op->kind == FERRY_OP_COMPLETE_MPU &&
-        op->attempts > 1 && op->err.code != FERRY_EINTR) {
+    if (op->err.code && op->kind == FERRY_OP_COMPLETE_MPU && op->attempts > 1 &&
+        op->err.code != FERRY_EINTR) {
         /* An earlier attempt may have completed the upload. */
         fj->complete_err = op->err;
         start_ctl(e, fj, FERRY_OP_HEAD);
@@ -451,8 +456,9 @@ static void send_part(struct engine *e, struct slot *sl)
     struct file_job *fj = sl->fj;
 
     ferry_store_op_release(&sl->op);
-    ferry_store_op_init(&sl->op, fj->multipart ? FERRY_OP_UPLOAD_PART
-                                               : FERRY_OP_PUT, fj->sf->key);
+    ferry_store_op_init(&sl->op,
+                        fj->multipart ? FERRY_OP_UPLOAD_PART : FERRY_OP_PUT,
+                        fj->sf->key);
     sl->op.upload_id = fj->out->upload_id;
     sl->op.part_number = (int)sl->part;
     sl->op.body = sl->buf;
@@ -477,8 +483,7 @@ static void drain_ready(struct engine *e)
         next = sl->next;
         if (sl->err.code)
             fail_file(e, sl->fj, &sl->err);
-        if (sl->err.code || stop ||
-            sl->fj->out->state == FERRY_FILE_FAILED)
+        if (sl->err.code || stop || sl->fj->out->state == FERRY_FILE_FAILED)
             release_slot(e, sl);
         else
             send_part(e, sl);
@@ -510,8 +515,7 @@ static void read_next_part(struct engine *e, struct file_job *fj)
 static bool fully_scheduled(const struct file_job *fj)
 {
     return fj->out->state == FERRY_FILE_FAILED ||
-           fj->out->state == FERRY_FILE_DONE ||
-           fj->next_part > fj->nparts;
+           fj->out->state == FERRY_FILE_DONE || fj->next_part > fj->nparts;
 }
 
 /* Fills free slots from the files in order, a few files ahead. */
@@ -581,8 +585,8 @@ static int plan(struct engine *e, const struct ferry_scan *scan,
         fj->eng = e;
         fj->sf = &scan->files[i];
         fj->out = &e->res->files[i];
-        if (ferry_upload_part_size(&fj->part_size, fj->sf->size,
-                                   o->part_size, err)) {
+        if (ferry_upload_part_size(&fj->part_size, fj->sf->size, o->part_size,
+                                   err)) {
             ferry_error_prefix(err, "\"%s\"", fj->sf->path);
             return err->code;
         }
@@ -591,8 +595,7 @@ static int plan(struct engine *e, const struct ferry_scan *scan,
         if (!fj->multipart && fj->sf->size > FERRY_MAX_PART)
             fj->multipart = true;
         fj->nparts = fj->multipart
-                         ? ferry_upload_part_count(fj->sf->size,
-                                                   fj->part_size)
+                         ? ferry_upload_part_count(fj->sf->size, fj->part_size)
                          : 1;
         if (!fj->multipart)
             fj->part_size = fj->sf->size;
@@ -698,13 +701,12 @@ static void run_loop(struct engine *e)
     }
 }
 
-int ferry_upload_run(struct ferry_upload_result *out,
-                     struct ferry_store *store,
+int ferry_upload_run(struct ferry_upload_result *out, struct ferry_store *store,
                      const struct ferry_scan *scan,
                      const struct ferry_upload_options *opts,
                      struct ferry_error *err)
 {
-    struct engine e = {0};
+    struct engine e = { 0 };
     size_t i;
     int rc;
 
@@ -730,8 +732,9 @@ int ferry_upload_run(struct ferry_upload_result *out,
                        out->done + out->failed < out->n;
     if (out->interrupted) {
         log_stage(&e, "interrupted");
-        rc = ferry_error_set(err, FERRY_EINTR, "interrupted after %zu of "
-                             "%zu files", out->done, out->n);
+        rc = ferry_error_set(err, FERRY_EINTR,
+                             "interrupted after %zu of %zu files", out->done,
+                             out->n);
     } else if (out->failed) {
         log_stage(&e, "failed");
         *err = e.first_err;

@@ -73,8 +73,8 @@ static void on_doctype(void *ud, const char *name, const char *sysid,
  */
 static void skip_space(const char **doc, size_t *len)
 {
-    while (*len && (**doc == ' ' || **doc == '\n' || **doc == '\r' ||
-                    **doc == '\t')) {
+    while (*len &&
+           (**doc == ' ' || **doc == '\n' || **doc == '\r' || **doc == '\t')) {
         (*doc)++;
         (*len)--;
     }
@@ -82,7 +82,7 @@ static void skip_space(const char **doc, size_t *len)
 
 int ferry_xml_parse(const char *doc, size_t len, ferry_xml_fn fn, void *ud)
 {
-    struct parse_state st = {0};
+    struct parse_state st = { 0 };
     int rc = 0;
 
     skip_space(&doc, &len);
@@ -124,7 +124,7 @@ static void root_start(void *ud, const char *name, const char **attrs)
 void ferry_xml_root(char *out, size_t outlen, const char *doc, size_t len)
 {
     XML_Parser p = XML_ParserCreateNS(NULL, ':');
-    struct root_state rs = {out, outlen};
+    struct root_state rs = { out, outlen };
 
     out[0] = '\0';
     if (!p)

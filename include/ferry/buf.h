@@ -18,7 +18,7 @@
 #include <stddef.h>
 
 struct ferry_buf {
-    char *data;     /* never NULL after init */
+    char *data; /* never NULL after init */
     size_t len;
     size_t cap;
 };

@@ -32,7 +32,7 @@
 struct ferry_creds {
     char *access_key;
     char *secret_key;
-    char *session_token;    /* NULL if none */
+    char *session_token; /* NULL if none */
 
     /*
      * Where the keys were found, for messages and the job log, e.g.

@@ -14,26 +14,26 @@
 
 enum ferry_rc {
     FERRY_OK = 0,
-    FERRY_EUSAGE,       /* bad option, argument or destination */
-    FERRY_EIO,          /* local file system */
-    FERRY_ENET,         /* connection, TLS, timeout */
-    FERRY_EHTTP,        /* server answered with an error */
-    FERRY_EPROTO,       /* server answer we could not understand */
-    FERRY_ECHANGED,     /* a local file changed while being uploaded */
-    FERRY_EINTR,        /* interrupted by a signal */
-    FERRY_ELOCKED,      /* another process holds the job */
-    FERRY_ECREDS,       /* no or unusable credentials */
-    FERRY_ETOOBIG,      /* a file the store cannot hold */
-    FERRY_EJOBLOG,      /* the job log is unreadable or inconsistent */
+    FERRY_EUSAGE,   /* bad option, argument or destination */
+    FERRY_EIO,      /* local file system */
+    FERRY_ENET,     /* connection, TLS, timeout */
+    FERRY_EHTTP,    /* server answered with an error */
+    FERRY_EPROTO,   /* server answer we could not understand */
+    FERRY_ECHANGED, /* a local file changed while being uploaded */
+    FERRY_EINTR,    /* interrupted by a signal */
+    FERRY_ELOCKED,  /* another process holds the job */
+    FERRY_ECREDS,   /* no or unusable credentials */
+    FERRY_ETOOBIG,  /* a file the store cannot hold */
+    FERRY_EJOBLOG,  /* the job log is unreadable or inconsistent */
 };
 
 struct ferry_error {
-    int code;                   /* enum ferry_rc */
-    long http_status;           /* 0 when no HTTP answer */
-    bool retryable;             /* a later attempt may succeed */
-    double retry_after;         /* seconds the server asked us to wait */
-    char server_code[64];       /* e.g. "SlowDown", empty if none */
-    char request_id[128];       /* server request id, empty if none */
+    int code;             /* enum ferry_rc */
+    long http_status;     /* 0 when no HTTP answer */
+    bool retryable;       /* a later attempt may succeed */
+    double retry_after;   /* seconds the server asked us to wait */
+    char server_code[64]; /* e.g. "SlowDown", empty if none */
+    char request_id[128]; /* server request id, empty if none */
     char msg[512];
 };
 

@@ -30,24 +30,24 @@
 struct ferry_http;
 
 struct ferry_http_options {
-    const char *ca_file;        /* NULL: the system's CAs */
-    long connect_timeout;       /* seconds; 0 for the default (10) */
-    long stall_timeout;         /* seconds below 1 KiB/s; 0: 60 */
-    long max_connections;       /* 0: no limit beyond the transfers */
-    bool trace;                 /* debug-log each request and answer */
+    const char *ca_file;  /* NULL: the system's CAs */
+    long connect_timeout; /* seconds; 0 for the default (10) */
+    long stall_timeout;   /* seconds below 1 KiB/s; 0: 60 */
+    long max_connections; /* 0: no limit beyond the transfers */
+    bool trace;           /* debug-log each request and answer */
 };
 
 /* What came back; owned by the transfer that filled it. */
 struct ferry_http_response {
-    long status;                /* 0 when no answer arrived */
-    int curl_code;              /* CURLcode of the transfer */
+    long status;   /* 0 when no answer arrived */
+    int curl_code; /* CURLcode of the transfer */
     char curl_error[256];
     struct ferry_buf body;
     char etag[128];
     char request_id[128];
     char date[64];
-    double retry_after;         /* seconds, -1 when absent */
-    int64_t content_length;     /* -1 when absent */
+    double retry_after;     /* seconds, -1 when absent */
+    int64_t content_length; /* -1 when absent */
 };
 
 struct ferry_http_request {
@@ -56,7 +56,7 @@ struct ferry_http_request {
     const char *const *headers; /* "Name: value", NULL-terminated */
     const char *body;           /* borrowed until done; NULL for none */
     size_t body_len;
-    size_t max_response;        /* bytes of body kept; 0: 16 MiB */
+    size_t max_response; /* bytes of body kept; 0: 16 MiB */
 };
 
 struct ferry_http_xfer;
@@ -74,8 +74,7 @@ void ferry_http_free(struct ferry_http *h);
  * borrowed.  done runs from ferry_http_run() with the response, which
  * is valid only during that call.
  */
-int ferry_http_start(struct ferry_http *h,
-                     const struct ferry_http_request *req,
+int ferry_http_start(struct ferry_http *h, const struct ferry_http_request *req,
                      ferry_http_done_fn done, void *ud,
                      struct ferry_error *err);
 
@@ -102,7 +101,6 @@ uint64_t ferry_http_bytes_sent(const struct ferry_http *h);
 double ferry_http_backoff(int attempt, double retry_after);
 
 /* True when a retry may cure this S3 error code or HTTP status. */
-bool ferry_http_retryable(long status, const char *server_code,
-                          int curl_code);
+bool ferry_http_retryable(long status, const char *server_code, int curl_code);
 
 #endif

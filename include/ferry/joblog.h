@@ -89,8 +89,7 @@ const char *ferry_joblog_path(const struct ferry_joblog *jl);
  * that is not a JSON object is FERRY_EJOBLOG naming its number.  A file
  * that cannot be opened is FERRY_EIO.
  */
-int ferry_joblog_read(cJSON **out, const char *path,
-                      struct ferry_error *err);
+int ferry_joblog_read(cJSON **out, const char *path, struct ferry_error *err);
 
 /*
  * Appends the directory for job logs to out:

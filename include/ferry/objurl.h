@@ -18,9 +18,9 @@ enum ferry_objurl_store { FERRY_STORE_S3, FERRY_STORE_GCS };
 
 struct ferry_objurl {
     enum ferry_objurl_store store;
-    char *bucket;       /* owned */
-    char *key;          /* owned, raw (decoded); "" for the bucket root */
-    char *region;       /* owned, from an AWS https form; else NULL */
+    char *bucket; /* owned */
+    char *key;    /* owned, raw (decoded); "" for the bucket root */
+    char *region; /* owned, from an AWS https form; else NULL */
 };
 
 /* Parses s into out; on error out is left empty and err says why. */

@@ -18,8 +18,8 @@
 #include "ferry/error.h"
 
 struct ferry_scan_file {
-    char *path;         /* absolute local path, owned */
-    char *key;          /* object key, owned */
+    char *path; /* absolute local path, owned */
+    char *key;  /* object key, owned */
     uint64_t size;
     int64_t mtime_ns;
 };

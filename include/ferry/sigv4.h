@@ -29,12 +29,12 @@
 #include "ferry/buf.h"
 
 struct ferry_sigv4_dialect {
-    const char *algorithm;      /* "AWS4-HMAC-SHA256" */
-    const char *key_prefix;     /* "AWS4", prepended to the secret */
-    const char *terminator;     /* "aws4_request" */
-    const char *date_header;    /* "x-amz-date" */
-    const char *sha_header;     /* "x-amz-content-sha256" */
-    const char *token_header;   /* "x-amz-security-token" */
+    const char *algorithm;       /* "AWS4-HMAC-SHA256" */
+    const char *key_prefix;      /* "AWS4", prepended to the secret */
+    const char *terminator;      /* "aws4_request" */
+    const char *date_header;     /* "x-amz-date" */
+    const char *sha_header;      /* "x-amz-content-sha256" */
+    const char *token_header;    /* "x-amz-security-token" */
     const char *default_service; /* "s3" */
 };
 
@@ -50,20 +50,20 @@ struct ferry_sigv4_pair {
 struct ferry_sigv4_request {
     const struct ferry_sigv4_dialect *dialect;
     const char *method;
-    const char *path;                       /* raw, starts with '/' */
-    const struct ferry_sigv4_pair *query;   /* raw, any order */
+    const char *path;                     /* raw, starts with '/' */
+    const struct ferry_sigv4_pair *query; /* raw, any order */
     size_t nquery;
     const struct ferry_sigv4_pair *headers; /* all to be signed */
     size_t nheaders;
-    const char *payload_hash;   /* hex SHA-256 or "UNSIGNED-PAYLOAD" */
+    const char *payload_hash; /* hex SHA-256 or "UNSIGNED-PAYLOAD" */
     const char *access_key;
     const char *secret_key;
     const char *region;
     const char *service;
-    const char *timestamp;      /* "YYYYMMDDTHHMMSSZ", equal to the date
+    const char *timestamp; /* "YYYYMMDDTHHMMSSZ", equal to the date
                                    header's value */
-    bool normalize_path;        /* non-S3: remove dot segments, "//" */
-    bool double_encode;         /* non-S3: encode the encoded path again */
+    bool normalize_path;   /* non-S3: remove dot segments, "//" */
+    bool double_encode;    /* non-S3: encode the encoded path again */
 };
 
 /* Everything the signer produced; owned by the struct. */
@@ -71,8 +71,8 @@ struct ferry_sigv4_result {
     struct ferry_buf canonical_request;
     struct ferry_buf string_to_sign;
     struct ferry_buf signed_headers;
-    struct ferry_buf authorization;     /* the Authorization value */
-    struct ferry_buf wire_path;         /* encoded path, '?', query */
+    struct ferry_buf authorization; /* the Authorization value */
+    struct ferry_buf wire_path;     /* encoded path, '?', query */
     char signature[65];
 };
 
@@ -100,7 +100,7 @@ void ferry_sigv4_canonical_query(struct ferry_buf *out,
 void ferry_sha256_hex(char out[65], const void *data, size_t len);
 
 /* The hash of an empty body. */
-#define FERRY_SHA256_EMPTY \
+#define FERRY_SHA256_EMPTY                                                     \
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 #endif

@@ -30,15 +30,15 @@
 
 struct ferry_store_config {
     const struct ferry_sigv4_dialect *dialect;
-    const char *endpoint;       /* "https://host[:port]"; NULL: AWS */
+    const char *endpoint; /* "https://host[:port]"; NULL: AWS */
     const char *region;
     const char *bucket;
-    bool path_style;            /* /bucket/key instead of bucket.host */
-    bool gcs;                   /* Cloud Storage: its error codes */
-    const struct ferry_creds *creds;    /* borrowed */
+    bool path_style;                 /* /bucket/key instead of bucket.host */
+    bool gcs;                        /* Cloud Storage: its error codes */
+    const struct ferry_creds *creds; /* borrowed */
     struct ferry_http_options http;
-    int max_attempts;           /* 0: 10 */
-    double max_retry_time;      /* seconds per op; 0: 600 */
+    int max_attempts;      /* 0: 10 */
+    double max_retry_time; /* seconds per op; 0: 600 */
 };
 
 struct ferry_store;
@@ -77,25 +77,25 @@ struct ferry_store_op {
     const char *key;
     const char *upload_id;
     int part_number;
-    const char *body;           /* PUT and parts; borrowed */
+    const char *body; /* PUT and parts; borrowed */
     size_t body_len;
-    const char *body_sha256;    /* hex of body; computed if NULL */
-    const struct ferry_store_part *parts;   /* for Complete */
+    const char *body_sha256;              /* hex of body; computed if NULL */
+    const struct ferry_store_part *parts; /* for Complete */
     size_t nparts;
-    const char *prefix;         /* for List */
-    int max_keys;               /* List, ListParts page size; 0: server's */
-    const char *content_type;   /* for PUT and Create; may be NULL */
+    const char *prefix;       /* for List */
+    int max_keys;             /* List, ListParts page size; 0: server's */
+    const char *content_type; /* for PUT and Create; may be NULL */
 
     /* output, owned by the op (ferry_store_op_release) */
-    struct ferry_error err;     /* err.code == 0 on success */
+    struct ferry_error err; /* err.code == 0 on success */
     long status;
     char etag[128];
     char request_id[128];
-    char *new_upload_id;        /* Create */
-    uint64_t size;              /* Head: Content-Length */
-    struct ferry_store_part *listed_parts;  /* ListParts, all pages */
+    char *new_upload_id;                   /* Create */
+    uint64_t size;                         /* Head: Content-Length */
+    struct ferry_store_part *listed_parts; /* ListParts, all pages */
     size_t nlisted_parts;
-    struct ferry_store_object *objects;     /* List, all pages */
+    struct ferry_store_object *objects; /* List, all pages */
     size_t nobjects;
     int attempts;
 

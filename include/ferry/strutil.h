@@ -47,8 +47,7 @@ void ferry_format_size(char *out, size_t outlen, uint64_t bytes);
 int ferry_parse_duration(double *out, const char *s);
 
 /* Parses a non-negative decimal integer in [min, max]; -1 on error. */
-int ferry_parse_uint(uint64_t *out, const char *s, uint64_t min,
-                     uint64_t max);
+int ferry_parse_uint(uint64_t *out, const char *s, uint64_t min, uint64_t max);
 
 bool ferry_str_starts(const char *s, const char *prefix);
 bool ferry_str_ends(const char *s, const char *suffix);

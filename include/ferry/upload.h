@@ -54,14 +54,14 @@ int ferry_upload_part_size(uint64_t *out, uint64_t size, uint64_t requested,
 uint32_t ferry_upload_part_count(uint64_t size, uint64_t part);
 
 struct ferry_upload_options {
-    uint64_t part_size;         /* 0: default, see above */
-    uint64_t threshold;         /* multipart at or above; 0: part size */
-    int concurrency;            /* transfers in flight; 0: default */
-    struct ferry_joblog *log;   /* borrowed; may be NULL */
-    volatile sig_atomic_t *interrupted;     /* set by a signal handler */
+    uint64_t part_size;       /* 0: default, see above */
+    uint64_t threshold;       /* multipart at or above; 0: part size */
+    int concurrency;          /* transfers in flight; 0: default */
+    struct ferry_joblog *log; /* borrowed; may be NULL */
+    volatile sig_atomic_t *interrupted; /* set by a signal handler */
     /* progress: bytes of finished parts and objects, of total */
-    void (*progress)(void *ud, uint64_t done, uint64_t total,
-                     size_t files_done, size_t files);
+    void (*progress)(void *ud, uint64_t done, uint64_t total, size_t files_done,
+                     size_t files);
     void *progress_ud;
 };
 
@@ -77,13 +77,13 @@ struct ferry_upload_outcome {
     enum ferry_upload_state state;
     char sha256[65];
     char etag[128];
-    char *upload_id;            /* multipart only */
+    char *upload_id; /* multipart only */
     uint32_t parts;
     struct ferry_error err;
 };
 
 struct ferry_upload_result {
-    struct ferry_upload_outcome *files;     /* one per scanned file */
+    struct ferry_upload_outcome *files; /* one per scanned file */
     size_t n;
     size_t done, failed;
     bool interrupted;
@@ -95,8 +95,7 @@ struct ferry_upload_result {
  * stay open); otherwise the first failure's code, with err naming it.
  * out is initialised by this call and always filled.
  */
-int ferry_upload_run(struct ferry_upload_result *out,
-                     struct ferry_store *store,
+int ferry_upload_run(struct ferry_upload_result *out, struct ferry_store *store,
                      const struct ferry_scan *scan,
                      const struct ferry_upload_options *opts,
                      struct ferry_error *err);

@@ -27,16 +27,12 @@ int ferry_cmd_usage_error(const char *command, const char *fmt, ...)
 int ferry_cmd_exit_for(int code)
 {
     switch (code) {
-    case FERRY_OK:
-        return FERRY_EXIT_OK;
+    case FERRY_OK: return FERRY_EXIT_OK;
     case FERRY_EUSAGE:
     case FERRY_ECREDS:
-    case FERRY_ETOOBIG:
-        return FERRY_EXIT_USAGE;
-    case FERRY_EINTR:
-        return FERRY_EXIT_INTERRUPTED;
-    default:
-        return FERRY_EXIT_FAILED;
+    case FERRY_ETOOBIG: return FERRY_EXIT_USAGE;
+    case FERRY_EINTR: return FERRY_EXIT_INTERRUPTED;
+    default: return FERRY_EXIT_FAILED;
     }
 }
 

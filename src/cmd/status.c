@@ -13,8 +13,7 @@
 #include "ferry/strutil.h"
 
 static const char usage[] =
-    "usage: ferry status [--json] [JOB]\n"
-    "\n"
+    "usage: ferry status [--json] [JOB]\n\n"
     "Without JOB, lists the jobs in the state directory.  JOB is a job id\n"
     "or the path of a job log.\n";
 
@@ -47,7 +46,8 @@ static void summarise(struct summary *s, cJSON *events)
 
     memset(s, 0, sizeof(*s));
     s->state = "planned";
-    cJSON_ArrayForEach(ev, events) {
+    cJSON_ArrayForEach(ev, events)
+    {
         const char *type = str(ev, "event");
 
         if (!type) {
@@ -113,8 +113,8 @@ static void print_summary(const struct summary *s, const char *path)
     ferry_format_size(planned, sizeof(planned), (uint64_t)s->bytes_planned);
     printf("job %s: %s\n  to %s\n  %d of %d files uploaded (%s of "
            "%s), %d parts, %d failures\n  log %s\n",
-           s->job ? s->job : "?", s->state, s->dest ? s->dest : "?",
-           s->objects, s->files, done, planned, s->parts, s->failed, path);
+           s->job ? s->job : "?", s->state, s->dest ? s->dest : "?", s->objects,
+           s->files, done, planned, s->parts, s->failed, path);
     if (s->last_error)
         printf("  last error: %s\n", s->last_error);
 }

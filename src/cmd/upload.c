@@ -22,8 +22,7 @@
 #include "ferry/upload.h"
 
 static const char usage[] =
-    "usage: ferry upload [options] PATH... --to DEST\n"
-    "\n"
+    "usage: ferry upload [options] PATH... --to DEST\n\n"
     "  --to DEST              s3://BUCKET/PREFIX/ (or an https form)\n"
     "  --endpoint URL         S3-compatible endpoint (env\n"
     "                         AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL)\n"
@@ -63,36 +62,47 @@ struct upload_args {
 };
 
 enum {
-    OPT_TO = 256, OPT_ENDPOINT, OPT_REGION, OPT_PROFILE, OPT_PATH_STYLE,
-    OPT_PART_SIZE, OPT_THRESHOLD, OPT_CONCURRENCY, OPT_CA_FILE,
-    OPT_JOB_LOG, OPT_DRY_RUN, OPT_JSON, OPT_SIGN_AS, OPT_HELP,
+    OPT_TO = 256,
+    OPT_ENDPOINT,
+    OPT_REGION,
+    OPT_PROFILE,
+    OPT_PATH_STYLE,
+    OPT_PART_SIZE,
+    OPT_THRESHOLD,
+    OPT_CONCURRENCY,
+    OPT_CA_FILE,
+    OPT_JOB_LOG,
+    OPT_DRY_RUN,
+    OPT_JSON,
+    OPT_SIGN_AS,
+    OPT_HELP,
 };
 
 static const struct option long_opts[] = {
-    {"to", required_argument, NULL, OPT_TO},
-    {"endpoint", required_argument, NULL, OPT_ENDPOINT},
-    {"region", required_argument, NULL, OPT_REGION},
-    {"profile", required_argument, NULL, OPT_PROFILE},
-    {"path-style", no_argument, NULL, OPT_PATH_STYLE},
-    {"part-size", required_argument, NULL, OPT_PART_SIZE},
-    {"multipart-threshold", required_argument, NULL, OPT_THRESHOLD},
-    {"concurrency", required_argument, NULL, OPT_CONCURRENCY},
-    {"ca-file", required_argument, NULL, OPT_CA_FILE},
-    {"job-log", required_argument, NULL, OPT_JOB_LOG},
-    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"sign-as", required_argument, NULL, OPT_SIGN_AS},
-    {"quiet", no_argument, NULL, 'q'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"help", no_argument, NULL, OPT_HELP},
-    {NULL, 0, NULL, 0},
+    { "to", required_argument, NULL, OPT_TO },
+    { "endpoint", required_argument, NULL, OPT_ENDPOINT },
+    { "region", required_argument, NULL, OPT_REGION },
+    { "profile", required_argument, NULL, OPT_PROFILE },
+    { "path-style", no_argument, NULL, OPT_PATH_STYLE },
+    { "part-size", required_argument, NULL, OPT_PART_SIZE },
+    { "multipart-threshold", required_argument, NULL, OPT_THRESHOLD },
+    { "concurrency", required_argument, NULL, OPT_CONCURRENCY },
+    { "ca-file", required_argument, NULL, OPT_CA_FILE },
+    { "job-log", required_argument, NULL, OPT_JOB_LOG },
+    { "dry-run", no_argument, NULL, OPT_DRY_RUN },
+    { "json", no_argument, NULL, OPT_JSON },
+    { "sign-as", required_argument, NULL, OPT_SIGN_AS },
+    { "quiet", no_argument, NULL, 'q' },
+    { "verbose", no_argument, NULL, 'v' },
+    { "help", no_argument, NULL, OPT_HELP },
+    { NULL, 0, NULL, 0 },
 };
 
 static int parse_size_opt(uint64_t *out, const char *name, const char *v)
 {
     if (ferry_parse_size(out, v))
-        return ferry_cmd_usage_error("upload", "%s \"%s\" is not a size "
-                                     "like 16MiB", name, v);
+        return ferry_cmd_usage_error(
+            "upload", "%s \"%s\" is not a size like 16MiB", name, v);
     return 0;
 }
 
@@ -115,18 +125,21 @@ static int parse_one(struct upload_args *a, int c, const char *v)
         if (parse_size_opt(&a->part_size, "--part-size", v))
             return FERRY_EXIT_USAGE;
         if (a->part_size < FERRY_MIN_PART || a->part_size > FERRY_MAX_PART)
-            return ferry_cmd_usage_error("upload", "--part-size \"%s\" is "
-                                         "outside 5MiB to 5GiB", v);
+            return ferry_cmd_usage_error("upload",
+                                         "--part-size \"%s\" is "
+                                         "outside 5MiB to 5GiB",
+                                         v);
         break;
     case OPT_THRESHOLD:
         return parse_size_opt(&a->threshold, "--multipart-threshold", v);
     case OPT_CONCURRENCY:
         if (ferry_parse_uint(&a->concurrency, v, 1, 256))
-            return ferry_cmd_usage_error("upload", "--concurrency \"%s\" "
-                                         "is not a number from 1 to 256", v);
+            return ferry_cmd_usage_error("upload",
+                                         "--concurrency \"%s\" "
+                                         "is not a number from 1 to 256",
+                                         v);
         break;
-    default:
-        return ferry_cmd_usage_error("upload", "unknown option");
+    default: return ferry_cmd_usage_error("upload", "unknown option");
     }
     return 0;
 }
@@ -164,8 +177,7 @@ static int parse_args(struct upload_args *a, int argc, char **argv)
     if (a->npaths == 0)
         return ferry_cmd_usage_error("upload", "no PATH to upload");
     if (a->sign_as && strcmp(a->sign_as, "aws") && strcmp(a->sign_as, "goog"))
-        return ferry_cmd_usage_error("upload", "--sign-as must be aws or "
-                                     "goog");
+        return ferry_cmd_usage_error("upload", "--sign-as must be aws or goog");
     return 0;
 }
 
@@ -245,8 +257,7 @@ static bool needs_path_style(const char *endpoint, const char *bucket)
         return true;
     n = strcspn(p, ":/");
     snprintf(host, sizeof(host), "%.*s", (int)n, p);
-    return inet_pton(AF_INET, host, addr) == 1 ||
-           !strcmp(host, "localhost");
+    return inet_pton(AF_INET, host, addr) == 1 || !strcmp(host, "localhost");
 }
 
 static int resolve(struct job *j, struct ferry_error *err)
@@ -259,22 +270,23 @@ static int resolve(struct job *j, struct ferry_error *err)
         return rc;
     gcs = j->dest.store == FERRY_STORE_GCS;
     j->endpoint = a->endpoint ? a->endpoint
-                  : gcs ? "https://storage.googleapis.com"
+                  : gcs       ? "https://storage.googleapis.com"
                         : first_env("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
     if ((rc = ferry_config_region(&j->config_region, a->profile, err)) != 0)
         return rc;
     /* AWS's region settings do not apply to GCS, which wants "auto". */
-    j->region = a->region ? a->region
-                : gcs ? "auto"
+    j->region = a->region        ? a->region
+                : gcs            ? "auto"
                 : j->dest.region ? j->dest.region
                 : first_env("AWS_REGION", "AWS_DEFAULT_REGION")
                     ? first_env("AWS_REGION", "AWS_DEFAULT_REGION")
                 : j->config_region ? j->config_region
-                : "us-east-1";
-    j->path_style = a->path_style || gcs ||
-                    needs_path_style(j->endpoint, j->dest.bucket);
+                                   : "us-east-1";
+    j->path_style =
+        a->path_style || gcs || needs_path_style(j->endpoint, j->dest.bucket);
     j->dialect = gcs && !(a->sign_as && !strcmp(a->sign_as, "aws"))
-                     ? &ferry_sigv4_goog : &ferry_sigv4_aws;
+                     ? &ferry_sigv4_goog
+                     : &ferry_sigv4_aws;
     return 0;
 }
 
@@ -307,7 +319,7 @@ static int load_creds(struct job *j, struct ferry_error *err)
 
 static int open_store(struct job *j, struct ferry_error *err)
 {
-    struct ferry_store_config cfg = {0};
+    struct ferry_store_config cfg = { 0 };
 
     cfg.dialect = j->dialect;
     cfg.endpoint = j->endpoint;
@@ -328,8 +340,8 @@ static void add_settings(cJSON *ev, const struct job *j)
     cJSON_AddStringToObject(ev, "event", "settings");
     cJSON_AddStringToObject(ev, "command", "upload");
     cJSON_AddStringToObject(ev, "dest", a->to);
-    cJSON_AddStringToObject(ev, "store", j->dest.store == FERRY_STORE_GCS
-                                             ? "gcs" : "s3");
+    cJSON_AddStringToObject(ev, "store",
+                            j->dest.store == FERRY_STORE_GCS ? "gcs" : "s3");
     cJSON_AddStringToObject(ev, "bucket", j->dest.bucket);
     if (j->endpoint)
         cJSON_AddStringToObject(ev, "endpoint", j->endpoint);
@@ -337,11 +349,10 @@ static void add_settings(cJSON *ev, const struct job *j)
         cJSON_AddNullToObject(ev, "endpoint");
     cJSON_AddStringToObject(ev, "region", j->region);
     cJSON_AddBoolToObject(ev, "path_style", j->path_style);
-    cJSON_AddStringToObject(ev, "sign_as", j->dialect == &ferry_sigv4_goog
-                                               ? "goog" : "aws");
+    cJSON_AddStringToObject(ev, "sign_as",
+                            j->dialect == &ferry_sigv4_goog ? "goog" : "aws");
     cJSON_AddNumberToObject(ev, "part_size", (double)a->part_size);
-    cJSON_AddNumberToObject(ev, "multipart_threshold",
-                            (double)a->threshold);
+    cJSON_AddNumberToObject(ev, "multipart_threshold", (double)a->threshold);
     cJSON_AddNumberToObject(ev, "concurrency", (double)a->concurrency);
     if (a->profile)
         cJSON_AddStringToObject(ev, "profile", a->profile);
@@ -361,7 +372,8 @@ static int open_log(struct job *j, struct ferry_error *err)
         ferry_buf_adds(&j->log_path, j->args.job_log);
     } else {
         if (ferry_joblog_default_dir(&j->log_path))
-            return ferry_error_set(err, FERRY_EUSAGE, "no XDG_STATE_HOME "
+            return ferry_error_set(err, FERRY_EUSAGE,
+                                   "no XDG_STATE_HOME "
                                    "or HOME for the job log; give "
                                    "--job-log FILE");
         ferry_buf_addf(&j->log_path, "/%s.jsonl", j->id);
@@ -455,8 +467,10 @@ static void print_results(struct job *j, const struct ferry_upload_result *r,
     doc = cJSON_CreateObject();
     cJSON_AddStringToObject(doc, "job", j->id);
     cJSON_AddStringToObject(doc, "job_log", j->log_path.data);
-    cJSON_AddStringToObject(doc, "state", rc == 0 ? "done"
-                            : rc == FERRY_EINTR ? "interrupted" : "failed");
+    cJSON_AddStringToObject(doc, "state",
+                            rc == 0             ? "done"
+                            : rc == FERRY_EINTR ? "interrupted"
+                                                : "failed");
     objs = cJSON_AddArrayToObject(doc, "objects");
     for (i = 0; i < r->n; i++) {
         const struct ferry_upload_outcome *o = &r->files[i];
@@ -470,9 +484,10 @@ static void print_results(struct job *j, const struct ferry_upload_result *r,
         cJSON_AddStringToObject(x, "key", j->scan.files[i].key);
         cJSON_AddStringToObject(x, "url", url.data);
         cJSON_AddNumberToObject(x, "size", (double)j->scan.files[i].size);
-        cJSON_AddStringToObject(x, "state", o->state == FERRY_FILE_DONE
-                                ? "uploaded" : o->state == FERRY_FILE_FAILED
-                                ? "failed" : "pending");
+        cJSON_AddStringToObject(x, "state",
+                                o->state == FERRY_FILE_DONE     ? "uploaded"
+                                : o->state == FERRY_FILE_FAILED ? "failed"
+                                                                : "pending");
         if (o->state == FERRY_FILE_DONE)
             cJSON_AddStringToObject(x, "sha256", o->sha256);
         if (o->state == FERRY_FILE_FAILED)
@@ -503,7 +518,7 @@ static void print_early_error(const struct ferry_error *err)
 
 static int run_upload(struct job *j)
 {
-    struct ferry_upload_options o = {0};
+    struct ferry_upload_options o = { 0 };
     struct ferry_upload_result r;
     struct ferry_progress prog;
     struct ferry_error err;
@@ -529,8 +544,8 @@ static int run_upload(struct job *j)
     ferry_joblog_close(j->log);
     j->log = NULL;
     if (rc == FERRY_EINTR) {
-        ferry_error_log("%s; the job can be resumed: ferry resume %s",
-                        err.msg, j->id);
+        ferry_error_log("%s; the job can be resumed: ferry resume %s", err.msg,
+                        j->id);
         return FERRY_EXIT_INTERRUPTED;
     }
     if (rc) {
@@ -559,13 +574,12 @@ static int prepare(struct job *j, struct ferry_error *err)
 {
     int rc = resolve(j, err);
 
-    if (!rc && ferry_scan_paths(&j->scan,
-                                (const char *const *)j->args.paths,
+    if (!rc && ferry_scan_paths(&j->scan, (const char *const *)j->args.paths,
                                 (size_t)j->args.npaths, j->dest.key, err))
         rc = err->code = FERRY_EUSAGE;
     if (!rc && j->scan.n == 0)
-        rc = ferry_error_set(err, FERRY_EUSAGE, "no files to upload in "
-                             "the given paths");
+        rc = ferry_error_set(err, FERRY_EUSAGE,
+                             "no files to upload in the given paths");
     if (!rc)
         rc = check_sizes(j, err);
     if (rc)

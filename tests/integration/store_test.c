@@ -28,7 +28,7 @@ static char *part_data;
 
 static int setup(void **state)
 {
-    struct ferry_store_config cfg = {0};
+    struct ferry_store_config cfg = { 0 };
     struct ferry_error err;
 
     bool gcs = getenv("FERRY_TEST_GCS") != NULL;
@@ -198,7 +198,7 @@ int main(void)
 
     if (!getenv("FERRY_TEST_ENDPOINT") || !getenv("FERRY_TEST_BUCKET")) {
         fprintf(stderr, "store_test: FERRY_TEST_ENDPOINT and "
-                "FERRY_TEST_BUCKET must be set\n");
+                        "FERRY_TEST_BUCKET must be set\n");
         return 2;
     }
     return cmocka_run_group_tests(tests, setup, teardown);

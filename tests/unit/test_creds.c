@@ -26,10 +26,17 @@ struct fixture {
 };
 
 static const char *const cleared_vars[] = {
-    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-    "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SHARED_CREDENTIALS_FILE",
-    "AWS_CONFIG_FILE", "GS_ACCESS_KEY_ID", "GS_SECRET_ACCESS_KEY",
-    "BOTO_CONFIG", "BOTO_PATH",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_CONFIG_FILE",
+    "GS_ACCESS_KEY_ID",
+    "GS_SECRET_ACCESS_KEY",
+    "BOTO_CONFIG",
+    "BOTO_PATH",
 };
 
 static int setup(void **state)
@@ -90,20 +97,18 @@ static void write_file(const struct fixture *fx, const char *rel,
     fclose(f);
 }
 
-static const char default_file_creds[] =
-    "[default]\n"
-    "aws_access_key_id = FILEKEY\n"
-    "aws_secret_access_key = FILESECRET\n";
+static const char default_file_creds[] = "[default]\n"
+                                         "aws_access_key_id = FILEKEY\n"
+                                         "aws_secret_access_key = FILESECRET\n";
 
-static const char prod_file_creds[] =
-    "[prod]\n"
-    "aws_access_key_id = PRODKEY\n"
-    "aws_secret_access_key = PRODSECRET\n";
+static const char prod_file_creds[] = "[prod]\n"
+                                      "aws_access_key_id = PRODKEY\n"
+                                      "aws_secret_access_key = PRODSECRET\n";
 
 static void test_env_keys_win_over_default_profile(void **state)
 {
     struct ferry_creds c;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
 
     write_file(*state, ".aws/credentials", default_file_creds);
     setenv("AWS_ACCESS_KEY_ID", "ENVKEY", 1);
@@ -120,7 +125,7 @@ static void test_env_keys_win_over_default_profile(void **state)
 static void test_env_keys_win_over_aws_profile(void **state)
 {
     struct ferry_creds c;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
 
     write_file(*state, ".aws/credentials", prod_file_creds);
     setenv("AWS_PROFILE", "prod", 1);
@@ -135,7 +140,7 @@ static void test_env_keys_win_over_aws_profile(void **state)
 static void test_env_session_token_is_loaded(void **state)
 {
     struct ferry_creds c;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
 
     setenv("AWS_ACCESS_KEY_ID", "ENVKEY", 1);
     setenv("AWS_SECRET_ACCESS_KEY", "ENVSECRET", 1);
@@ -149,7 +154,7 @@ static void test_env_session_token_is_loaded(void **state)
 static void test_only_one_env_key_falls_back_to_files(void **state)
 {
     struct ferry_creds c;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
 
     write_file(*state, ".aws/credentials", default_file_creds);
     setenv("AWS_ACCESS_KEY_ID", "ENVKEY", 1);
@@ -162,7 +167,7 @@ static void test_only_one_env_key_falls_back_to_files(void **state)
 static void test_explicit_profile_ignores_env(void **state)
 {
     struct ferry_creds c;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     char want[256];
 
     write_file(*state, ".aws/credentials", prod_file_creds);
@@ -182,7 +187,7 @@ static void test_explicit_profile_ignores_env(void **state)
 static void test_aws_profile_env_selects_profile(void **state)
 {
     struct ferry_creds c;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
 
     write_file(*state, ".aws/credentials", prod_file_creds);
     setenv("AWS_PROFILE", "prod", 1);
@@ -195,7 +200,7 @@ static void test_aws_profile_env_selects_profile(void **state)
 static void test_ini_allows_comments_spaces_and_any_key_case(void **state)
 {
     struct ferry_creds c;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
 
     write_file(*state, ".aws/credentials",
                "# a comment\n"
@@ -220,7 +225,7 @@ static void test_ini_allows_comments_spaces_and_any_key_case(void **state)
 static void test_config_profile_section_form_is_read(void **state)
 {
     struct ferry_creds c;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     char want[256];
 
     write_file(*state, ".aws/config",
@@ -243,7 +248,7 @@ static void test_config_profile_section_form_is_read(void **state)
 static void test_config_default_section_is_read(void **state)
 {
     struct ferry_creds c;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     char want[256];
 
     write_file(*state, ".aws/config",
@@ -261,7 +266,7 @@ static void test_config_default_section_is_read(void **state)
 static void test_config_nested_settings_are_not_keys(void **state)
 {
     struct ferry_creds c;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
 
     write_file(*state, ".aws/config",
                "[profile dev]\n"
@@ -278,7 +283,7 @@ static void test_config_nested_settings_are_not_keys(void **state)
 static void test_credentials_file_wins_over_config(void **state)
 {
     struct ferry_creds c;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
 
     write_file(*state, ".aws/credentials", prod_file_creds);
     write_file(*state, ".aws/config",
@@ -294,7 +299,7 @@ static void test_credentials_file_wins_over_config(void **state)
 static void test_session_token_from_file(void **state)
 {
     struct ferry_creds c;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
 
     write_file(*state, ".aws/credentials",
                "[default]\n"
@@ -310,7 +315,7 @@ static void test_session_token_from_file(void **state)
 static void test_file_env_vars_override_paths(void **state)
 {
     struct ferry_creds c;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     char path[256];
 
     write_file(*state, ".aws/credentials", default_file_creds);
@@ -329,7 +334,7 @@ static void test_file_env_vars_override_paths(void **state)
 static void test_tilde_in_file_env_var_is_home(void **state)
 {
     struct ferry_creds c;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
 
     write_file(*state, "elsewhere/creds", default_file_creds);
     setenv("AWS_SHARED_CREDENTIALS_FILE", "~/elsewhere/creds", 1);
@@ -342,14 +347,15 @@ static void test_tilde_in_file_env_var_is_home(void **state)
 static void test_missing_explicit_profile_names_files(void **state)
 {
     struct ferry_creds c;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     char want[512];
     const char *d = ((struct fixture *)*state)->dir;
 
     write_file(*state, ".aws/credentials", default_file_creds);
     snprintf(want, sizeof(want),
              "profile \"nope\" (from --profile) not found in "
-             "\"%s/.aws/credentials\" or \"%s/.aws/config\"", d, d);
+             "\"%s/.aws/credentials\" or \"%s/.aws/config\"",
+             d, d);
 
     assert_int_equal(ferry_creds_load_aws(&c, "nope", &err), FERRY_ECREDS);
     assert_int_equal(err.code, FERRY_ECREDS);
@@ -359,14 +365,15 @@ static void test_missing_explicit_profile_names_files(void **state)
 static void test_missing_aws_profile_names_the_variable(void **state)
 {
     struct ferry_creds c;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     char want[512];
     const char *d = ((struct fixture *)*state)->dir;
 
     setenv("AWS_PROFILE", "ghost", 1);
     snprintf(want, sizeof(want),
              "profile \"ghost\" (from AWS_PROFILE) not found in "
-             "\"%s/.aws/credentials\" or \"%s/.aws/config\"", d, d);
+             "\"%s/.aws/credentials\" or \"%s/.aws/config\"",
+             d, d);
 
     assert_int_equal(ferry_creds_load_aws(&c, NULL, &err), FERRY_ECREDS);
     assert_string_equal(err.msg, want);
@@ -375,7 +382,7 @@ static void test_missing_aws_profile_names_the_variable(void **state)
 static void test_half_filled_profile_is_an_error(void **state)
 {
     struct ferry_creds c;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     char want[512];
 
     write_file(*state, ".aws/credentials",
@@ -383,7 +390,8 @@ static void test_half_filled_profile_is_an_error(void **state)
                "aws_access_key_id = PRODKEY\n");
     snprintf(want, sizeof(want),
              "\"%s/.aws/credentials\" [prod] has aws_access_key_id but no "
-             "aws_secret_access_key", ((struct fixture *)*state)->dir);
+             "aws_secret_access_key",
+             ((struct fixture *)*state)->dir);
 
     assert_int_equal(ferry_creds_load_aws(&c, "prod", &err), FERRY_ECREDS);
     assert_string_equal(err.msg, want);
@@ -393,7 +401,7 @@ static void test_half_filled_profile_is_an_error(void **state)
 static void test_profile_without_keys_is_an_error(void **state)
 {
     struct ferry_creds c;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     char want[512];
     const char *d = ((struct fixture *)*state)->dir;
 
@@ -401,7 +409,8 @@ static void test_profile_without_keys_is_an_error(void **state)
     snprintf(want, sizeof(want),
              "profile \"prod\" (from --profile) has no aws_access_key_id and "
              "aws_secret_access_key in \"%s/.aws/credentials\" or "
-             "\"%s/.aws/config\"", d, d);
+             "\"%s/.aws/config\"",
+             d, d);
 
     assert_int_equal(ferry_creds_load_aws(&c, "prod", &err), FERRY_ECREDS);
     assert_string_equal(err.msg, want);
@@ -410,7 +419,7 @@ static void test_profile_without_keys_is_an_error(void **state)
 static void test_nothing_found_lists_every_place(void **state)
 {
     struct ferry_creds c;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     char want[512];
     const char *d = ((struct fixture *)*state)->dir;
 
@@ -427,7 +436,7 @@ static void test_nothing_found_lists_every_place(void **state)
 static void test_gcs_env_keys_come_first(void **state)
 {
     struct ferry_creds c;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
 
     write_file(*state, ".boto",
                "[Credentials]\n"
@@ -446,7 +455,7 @@ static void test_gcs_env_keys_come_first(void **state)
 static void test_gcs_boto_credentials_section_is_read(void **state)
 {
     struct ferry_creds c;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     char want[256];
 
     write_file(*state, ".boto",
@@ -469,7 +478,7 @@ static void test_gcs_boto_credentials_section_is_read(void **state)
 static void test_gcs_boto_config_env_overrides_path(void **state)
 {
     struct ferry_creds c;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     char path[256];
 
     write_file(*state, "conf/boto.cfg",
@@ -487,7 +496,7 @@ static void test_gcs_boto_config_env_overrides_path(void **state)
 static void test_gcs_falls_back_to_aws_credentials(void **state)
 {
     struct ferry_creds c;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
 
     write_file(*state, ".aws/credentials", default_file_creds);
 
@@ -499,14 +508,15 @@ static void test_gcs_falls_back_to_aws_credentials(void **state)
 static void test_gcs_half_filled_boto_is_an_error(void **state)
 {
     struct ferry_creds c;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     char want[512];
 
     write_file(*state, ".boto",
                "[Credentials]\ngs_secret_access_key = BOTOSECRET\n");
     snprintf(want, sizeof(want),
              "\"%s/.boto\" [Credentials] has gs_secret_access_key but no "
-             "gs_access_key_id", ((struct fixture *)*state)->dir);
+             "gs_access_key_id",
+             ((struct fixture *)*state)->dir);
 
     assert_int_equal(ferry_creds_load_gcs(&c, &err), FERRY_ECREDS);
     assert_string_equal(err.msg, want);
@@ -515,7 +525,7 @@ static void test_gcs_half_filled_boto_is_an_error(void **state)
 static void test_gcs_nothing_found_lists_every_place(void **state)
 {
     struct ferry_creds c;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     char want[512];
     const char *d = ((struct fixture *)*state)->dir;
 
@@ -532,7 +542,7 @@ static void test_gcs_nothing_found_lists_every_place(void **state)
 
 static void test_config_region_of_explicit_profile(void **state)
 {
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     char *region = NULL;
 
     write_file(*state, ".aws/config",
@@ -547,7 +557,7 @@ static void test_config_region_of_explicit_profile(void **state)
 
 static void test_config_region_follows_aws_profile(void **state)
 {
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     char *region = NULL;
 
     write_file(*state, ".aws/config",
@@ -562,7 +572,7 @@ static void test_config_region_follows_aws_profile(void **state)
 
 static void test_config_region_of_default_profile(void **state)
 {
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     char *region = NULL;
 
     write_file(*state, ".aws/config",
@@ -576,7 +586,7 @@ static void test_config_region_of_default_profile(void **state)
 
 static void test_config_region_absent_is_null(void **state)
 {
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     char *region = (char *)"unset";
 
     assert_int_equal(ferry_config_region(&region, NULL, &err), 0);
@@ -586,7 +596,7 @@ static void test_config_region_absent_is_null(void **state)
 static void test_release_empties_the_struct(void **state)
 {
     struct ferry_creds c;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
 
     setenv("AWS_ACCESS_KEY_ID", "ENVKEY", 1);
     setenv("AWS_SECRET_ACCESS_KEY", "ENVSECRET", 1);

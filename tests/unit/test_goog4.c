@@ -39,7 +39,7 @@
  * The conformance suite signs as this service account (its key file is
  * not part of the data; the address shows in every X-Goog-Credential).
  */
-#define CONFORMANCE_SIGNER \
+#define CONFORMANCE_SIGNER                                                     \
     "test-iam-credentials@dummy-project-id.iam.gserviceaccount.com"
 
 /*
@@ -54,11 +54,11 @@ struct data_error {
 };
 
 static const struct data_error bad_canonical_request[] = {
-    {"Universe domain with virtual hosted style",
-     "expectedCanonicalRequest signs the path /test-bucket/test-object, "
-     "but expectedUrl sends /test-object to test-bucket.storage.domain.com "
-     "and expectedStringToSign hashes the canonical request with "
-     "/test-object; checking the string to sign instead"},
+    { "Universe domain with virtual hosted style",
+      "expectedCanonicalRequest signs the path /test-bucket/test-object, "
+      "but expectedUrl sends /test-object to test-bucket.storage.domain.com "
+      "and expectedStringToSign hashes the canonical request with "
+      "/test-object; checking the string to sign instead" },
 };
 
 /* GOOG4 with the algorithm name of the conformance data's RSA key. */
@@ -83,7 +83,8 @@ static cJSON *find_case(cJSON *arr, const char *field, const char *value)
 {
     cJSON *c;
 
-    cJSON_ArrayForEach(c, arr) {
+    cJSON_ArrayForEach(c, arr)
+    {
         const char *s = json_str(c, field);
 
         if (s && strcmp(s, value) == 0)
@@ -97,8 +98,7 @@ static cJSON *find_case(cJSON *arr, const char *field, const char *value)
 static const char *data_error(const char *description)
 {
     size_t i;
-    size_t n = sizeof(bad_canonical_request) /
-               sizeof(bad_canonical_request[0]);
+    size_t n = sizeof(bad_canonical_request) / sizeof(bad_canonical_request[0]);
 
     for (i = 0; i < n; i++) {
         if (strcmp(bad_canonical_request[i].description, description) == 0)
@@ -224,7 +224,7 @@ static void test_conformance_case(void **state)
     struct ferry_sigv4_pair headers[MAXH], query[MAXH];
     size_t nh = 0, nq = 0;
     struct ferry_buf host, path, credential, signed_names;
-    struct ferry_sigv4_request req = {0};
+    struct ferry_sigv4_request req = { 0 };
     struct ferry_sigv4_result res;
     char timestamp[17], expires[32];
     cJSON *exp = cJSON_GetObjectItem(c, "expiration");
@@ -241,11 +241,12 @@ static void test_conformance_case(void **state)
     else
         snprintf(expires, sizeof(expires), "%s", json_str(c, "expiration"));
 
-    headers[nh++] = (struct ferry_sigv4_pair){"host", host.data};
-    cJSON_ArrayForEach(item, cJSON_GetObjectItem(c, "headers")) {
+    headers[nh++] = (struct ferry_sigv4_pair){ "host", host.data };
+    cJSON_ArrayForEach(item, cJSON_GetObjectItem(c, "headers"))
+    {
         assert_true(cJSON_IsString(item) && nh < MAXH);
-        headers[nh++] = (struct ferry_sigv4_pair){item->string,
-                                                  item->valuestring};
+        headers[nh++] =
+            (struct ferry_sigv4_pair){ item->string, item->valuestring };
         /* A signed URL hashes the payload only when this header says. */
         if (strcasecmp(item->string, "x-goog-content-sha256") == 0)
             payload = item->valuestring;
@@ -253,18 +254,19 @@ static void test_conformance_case(void **state)
     signed_header_names(&signed_names, headers, nh);
     ferry_buf_addf(&credential, "%s/%.8s/auto/storage/goog4_request",
                    CONFORMANCE_SIGNER, timestamp);
-    query[nq++] = (struct ferry_sigv4_pair){"X-Goog-Algorithm",
-                                            "GOOG4-RSA-SHA256"};
-    query[nq++] = (struct ferry_sigv4_pair){"X-Goog-Credential",
-                                            credential.data};
-    query[nq++] = (struct ferry_sigv4_pair){"X-Goog-Date", timestamp};
-    query[nq++] = (struct ferry_sigv4_pair){"X-Goog-Expires", expires};
-    query[nq++] = (struct ferry_sigv4_pair){"X-Goog-SignedHeaders",
-                                            signed_names.data};
-    cJSON_ArrayForEach(item, cJSON_GetObjectItem(c, "queryParameters")) {
+    query[nq++] =
+        (struct ferry_sigv4_pair){ "X-Goog-Algorithm", "GOOG4-RSA-SHA256" };
+    query[nq++] =
+        (struct ferry_sigv4_pair){ "X-Goog-Credential", credential.data };
+    query[nq++] = (struct ferry_sigv4_pair){ "X-Goog-Date", timestamp };
+    query[nq++] = (struct ferry_sigv4_pair){ "X-Goog-Expires", expires };
+    query[nq++] =
+        (struct ferry_sigv4_pair){ "X-Goog-SignedHeaders", signed_names.data };
+    cJSON_ArrayForEach(item, cJSON_GetObjectItem(c, "queryParameters"))
+    {
         assert_true(cJSON_IsString(item) && nq < MAXH);
-        query[nq++] = (struct ferry_sigv4_pair){item->string,
-                                                item->valuestring};
+        query[nq++] =
+            (struct ferry_sigv4_pair){ item->string, item->valuestring };
     }
 
     req.dialect = reason ? &goog4_rsa : &ferry_sigv4_goog;
@@ -304,7 +306,8 @@ static void pairs_from(struct ferry_sigv4_pair *out, size_t *n, cJSON *arr)
 {
     cJSON *item;
 
-    cJSON_ArrayForEach(item, arr) {
+    cJSON_ArrayForEach(item, arr)
+    {
         assert_true(*n < MAXH);
         out[*n].name = cJSON_GetArrayItem(item, 0)->valuestring;
         out[*n].value = cJSON_GetArrayItem(item, 1)->valuestring;
@@ -317,15 +320,15 @@ static void test_hmac_case(void **state)
     cJSON *c = *state, *exp = cJSON_GetObjectItem(c, "expected");
     struct ferry_sigv4_pair headers[MAXH], query[MAXH];
     size_t nh = 0, nq = 0;
-    struct ferry_sigv4_request req = {0};
+    struct ferry_sigv4_request req = { 0 };
     struct ferry_sigv4_result res;
     struct ferry_buf want_wire;
 
-    headers[nh++] = (struct ferry_sigv4_pair){"Host", json_str(c, "host")};
-    headers[nh++] = (struct ferry_sigv4_pair){"X-Goog-Date",
-                                              json_str(c, "goog_date")};
-    headers[nh++] = (struct ferry_sigv4_pair){
-        "X-Goog-Content-SHA256", json_str(c, "payload_sha256")};
+    headers[nh++] = (struct ferry_sigv4_pair){ "Host", json_str(c, "host") };
+    headers[nh++] =
+        (struct ferry_sigv4_pair){ "X-Goog-Date", json_str(c, "goog_date") };
+    headers[nh++] = (struct ferry_sigv4_pair){ "X-Goog-Content-SHA256",
+                                               json_str(c, "payload_sha256") };
     pairs_from(headers, &nh, cJSON_GetObjectItem(c, "headers"));
     pairs_from(query, &nq, cJSON_GetObjectItem(c, "query"));
     req.dialect = &ferry_sigv4_goog;
@@ -351,8 +354,7 @@ static void test_hmac_case(void **state)
     assert_string_equal(res.string_to_sign.data,
                         json_str(exp, "string_to_sign"));
     assert_string_equal(res.signature, json_str(exp, "signature"));
-    assert_string_equal(res.authorization.data,
-                        json_str(exp, "authorization"));
+    assert_string_equal(res.authorization.data, json_str(exp, "authorization"));
     /* What goes on the wire is what was signed. */
     ferry_buf_init(&want_wire);
     ferry_buf_adds(&want_wire, json_str(exp, "canonical_uri"));
@@ -394,18 +396,22 @@ static void sign_manual_get_object(struct ferry_sigv4_result *res,
                                    const struct ferry_sigv4_dialect *d)
 {
     struct ferry_sigv4_pair h[] = {
-        {"host", "examplebucket.s3.amazonaws.com"},
-        {"range", "bytes=0-9"},
-        {d->sha_header, FERRY_SHA256_EMPTY},
-        {d->date_header, "20130524T000000Z"},
+        { "host", "examplebucket.s3.amazonaws.com" },
+        { "range", "bytes=0-9" },
+        { d->sha_header, FERRY_SHA256_EMPTY },
+        { d->date_header, "20130524T000000Z" },
     };
     struct ferry_sigv4_request req = {
-        .dialect = d, .method = "GET", .path = "/test.txt",
-        .headers = h, .nheaders = sizeof(h) / sizeof(h[0]),
+        .dialect = d,
+        .method = "GET",
+        .path = "/test.txt",
+        .headers = h,
+        .nheaders = sizeof(h) / sizeof(h[0]),
         .payload_hash = FERRY_SHA256_EMPTY,
         .access_key = "AKIAIOSFODNN7EXAMPLE",
         .secret_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        .region = "us-east-1", .timestamp = "20130524T000000Z",
+        .region = "us-east-1",
+        .timestamp = "20130524T000000Z",
     };
 
     assert_int_equal(ferry_sigv4_sign(res, &req), 0);
@@ -466,12 +472,13 @@ static void add_cases(struct CMUnitTest *t, size_t *n, cJSON *arr,
 {
     cJSON *c;
 
-    cJSON_ArrayForEach(c, arr) {
+    cJSON_ArrayForEach(c, arr)
+    {
         char *name;
 
         if (asprintf(&name, "%s/%s", prefix, json_str(c, field)) < 0)
             abort();
-        t[*n] = (struct CMUnitTest){name, fn, NULL, NULL, c};
+        t[*n] = (struct CMUnitTest){ name, fn, NULL, NULL, c };
         (*n)++;
     }
 }
@@ -493,9 +500,11 @@ int main(void)
 
     if (cJSON_GetArraySize(signing) != CONFORMANCE_CASES ||
         cJSON_GetArraySize(hmac) == 0) {
-        fprintf(stderr, "test data missing: %d conformance cases (want "
-                "%d), %d HMAC cases\n", cJSON_GetArraySize(signing),
-                CONFORMANCE_CASES, cJSON_GetArraySize(hmac));
+        fprintf(stderr,
+                "test data missing: %d conformance cases (want "
+                "%d), %d HMAC cases\n",
+                cJSON_GetArraySize(signing), CONFORMANCE_CASES,
+                cJSON_GetArraySize(hmac));
         cJSON_Delete(conf);
         cJSON_Delete(hmac);
         return 1;

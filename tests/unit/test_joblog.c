@@ -25,13 +25,13 @@
 #include "ferry/timeutil.h"
 
 #define JOB_ID "20261203-204400-a1b2c3"
-#define HEADER_V1 \
-    "{\"format\":\"ferry-joblog\",\"version\":1,\"job\":\"" JOB_ID "\"," \
+#define HEADER_V1                                                              \
+    "{\"format\":\"ferry-joblog\",\"version\":1,\"job\":\"" JOB_ID "\","       \
     "\"time\":\"2026-12-03T20:44:00Z\",\"ferry\":\"0.1.0\"}\n"
 
 struct fixture {
     char dir[64];
-    char log[128];      /* <dir>/job.jsonl, not created */
+    char log[128]; /* <dir>/job.jsonl, not created */
 };
 
 static int setup(void **state)
@@ -105,7 +105,7 @@ static void test_create_makes_0600_file_in_0700_dirs(void **state)
 {
     struct fixture *fx = *state;
     struct ferry_joblog *jl;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     char path[256], dir[256];
     struct stat st;
 
@@ -127,7 +127,7 @@ static void test_create_refuses_existing_file(void **state)
 {
     struct fixture *fx = *state;
     struct ferry_joblog *jl;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     char want[512];
     char *text;
 
@@ -149,7 +149,7 @@ static void test_header_line_holds_format_version_job_and_ferry(void **s)
 {
     struct fixture *fx = *s;
     struct ferry_joblog *jl;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     const char *head = "{\"format\":\"ferry-joblog\",\"version\":1,"
                        "\"job\":\"" JOB_ID "\",\"time\":\"";
     const char *tail = "\",\"ferry\":\"" FERRY_VERSION "\"}\n";
@@ -171,7 +171,7 @@ static void test_second_process_gets_elocked(void **state)
 {
     struct fixture *fx = *state;
     struct ferry_joblog *jl;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     int status;
     pid_t pid;
 
@@ -185,10 +185,8 @@ static void test_second_process_gets_elocked(void **state)
         int rc = ferry_joblog_open(&other, fx->log, &err);
 
         snprintf(want, sizeof(want),
-                 "job log \"%s\" is in use by another ferry process",
-                 fx->log);
-        _exit(rc == FERRY_ELOCKED && !other && !strcmp(err.msg, want)
-                  ? 0 : 1);
+                 "job log \"%s\" is in use by another ferry process", fx->log);
+        _exit(rc == FERRY_ELOCKED && !other && !strcmp(err.msg, want) ? 0 : 1);
     }
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
@@ -200,13 +198,12 @@ static void test_second_open_in_same_process_gets_elocked(void **state)
 {
     struct fixture *fx = *state;
     struct ferry_joblog *jl, *other;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
 
     assert_int_equal(ferry_joblog_create(&jl, fx->log, JOB_ID, &err), 0);
 
     /* flock(2) locks belong to the open file description, not the pid. */
-    assert_int_equal(ferry_joblog_open(&other, fx->log, &err),
-                     FERRY_ELOCKED);
+    assert_int_equal(ferry_joblog_open(&other, fx->log, &err), FERRY_ELOCKED);
     assert_null(other);
     ferry_joblog_close(jl);
 }
@@ -215,7 +212,7 @@ static void test_close_releases_the_lock(void **state)
 {
     struct fixture *fx = *state;
     struct ferry_joblog *jl;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
 
     assert_int_equal(ferry_joblog_create(&jl, fx->log, JOB_ID, &err), 0);
     ferry_joblog_close(jl);
@@ -229,7 +226,7 @@ static void test_append_adds_time_and_one_line(void **state)
 {
     struct fixture *fx = *state;
     struct ferry_joblog *jl;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     const char *want = "{\"event\":\"stage\",\"stage\":\"upload\","
                        "\"state\":\"started\",\"time\":\"";
     char *text, *line;
@@ -237,8 +234,10 @@ static void test_append_adds_time_and_one_line(void **state)
     write_text(fx->log, HEADER_V1);
     assert_int_equal(ferry_joblog_open(&jl, fx->log, &err), 0);
 
-    assert_int_equal(append_json(jl, "{\"event\":\"stage\",\"stage\":"
-                                 "\"upload\",\"state\":\"started\"}", &err),
+    assert_int_equal(append_json(jl,
+                                 "{\"event\":\"stage\",\"stage\":"
+                                 "\"upload\",\"state\":\"started\"}",
+                                 &err),
                      0);
     ferry_joblog_close(jl);
     text = read_text(fx->log);
@@ -252,14 +251,17 @@ static void test_append_keeps_time_given_by_caller(void **state)
 {
     struct fixture *fx = *state;
     struct ferry_joblog *jl;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     char *text;
 
     write_text(fx->log, HEADER_V1);
     assert_int_equal(ferry_joblog_open(&jl, fx->log, &err), 0);
 
-    assert_int_equal(append_json(jl, "{\"event\":\"x\",\"time\":"
-                                 "\"2026-01-01T00:00:00Z\"}", &err), 0);
+    assert_int_equal(append_json(jl,
+                                 "{\"event\":\"x\",\"time\":"
+                                 "\"2026-01-01T00:00:00Z\"}",
+                                 &err),
+                     0);
     ferry_joblog_close(jl);
     text = read_text(fx->log);
     assert_string_equal(text, HEADER_V1
@@ -272,7 +274,7 @@ static void test_append_refuses_secret_named_member(void **state)
 {
     struct fixture *fx = *state;
     struct ferry_joblog *jl;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     char want[512];
     char *text;
 
@@ -280,10 +282,13 @@ static void test_append_refuses_secret_named_member(void **state)
     assert_int_equal(ferry_joblog_open(&jl, fx->log, &err), 0);
     snprintf(want, sizeof(want),
              "refusing to write member \"Secret_Access_Key\" to job log "
-             "\"%s\": it may hold a secret", fx->log);
+             "\"%s\": it may hold a secret",
+             fx->log);
 
-    assert_int_equal(append_json(jl, "{\"event\":\"settings\",\"keys\":"
-                                 "[{\"Secret_Access_Key\":\"abc\"}]}", &err),
+    assert_int_equal(append_json(jl,
+                                 "{\"event\":\"settings\",\"keys\":"
+                                 "[{\"Secret_Access_Key\":\"abc\"}]}",
+                                 &err),
                      FERRY_EJOBLOG);
     assert_string_equal(err.msg, want);
     ferry_joblog_close(jl);
@@ -295,13 +300,13 @@ static void test_append_refuses_secret_named_member(void **state)
 static void test_append_refuses_each_secret_word(void **state)
 {
     static const char *const events[] = {
-        "{\"secret\":\"x\"}",        "{\"db_password\":\"x\"}",
-        "{\"SessionToken\":\"x\"}",  "{\"Authorization\":\"x\"}",
+        "{\"secret\":\"x\"}",         "{\"db_password\":\"x\"}",
+        "{\"SessionToken\":\"x\"}",   "{\"Authorization\":\"x\"}",
         "{\"zilliz_API_KEY\":\"x\"}",
     };
     struct fixture *fx = *state;
     struct ferry_joblog *jl;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     size_t i;
 
     write_text(fx->log, HEADER_V1);
@@ -316,15 +321,17 @@ static void test_append_allows_key_source_and_non_string_token(void **s)
 {
     struct fixture *fx = *s;
     struct ferry_joblog *jl;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
 
     write_text(fx->log, HEADER_V1);
     assert_int_equal(ferry_joblog_open(&jl, fx->log, &err), 0);
 
-    assert_int_equal(append_json(jl, "{\"event\":\"settings\","
+    assert_int_equal(append_json(jl,
+                                 "{\"event\":\"settings\","
                                  "\"access_key_source\":\"environment "
                                  "(AWS_ACCESS_KEY_ID)\",\"token_count\":3}",
-                                 &err), 0);
+                                 &err),
+                     0);
     ferry_joblog_close(jl);
 }
 
@@ -332,7 +339,7 @@ static void test_read_returns_header_then_events(void **state)
 {
     struct fixture *fx = *state;
     struct ferry_joblog *jl;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     cJSON *events, *first;
 
     assert_int_equal(ferry_joblog_create(&jl, fx->log, JOB_ID, &err), 0);
@@ -346,17 +353,18 @@ static void test_read_returns_header_then_events(void **state)
     assert_string_equal(cJSON_GetObjectItem(first, "format")->valuestring,
                         "ferry-joblog");
     assert_int_equal(cJSON_GetObjectItem(first, "version")->valueint, 1);
-    assert_string_equal(cJSON_GetObjectItem(first, "job")->valuestring,
-                        JOB_ID);
-    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(events, 2),
-                                            "event")->valuestring, "b");
+    assert_string_equal(cJSON_GetObjectItem(first, "job")->valuestring, JOB_ID);
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(events, 2), "event")
+            ->valuestring,
+        "b");
     cJSON_Delete(events);
 }
 
 static void test_read_ignores_torn_last_line(void **state)
 {
     struct fixture *fx = *state;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     cJSON *events;
 
     write_text(fx->log, HEADER_V1 "{\"event\":\"a\"}\n{\"event\":\"par");
@@ -369,7 +377,7 @@ static void test_read_ignores_torn_last_line(void **state)
 static void test_read_keeps_last_line_missing_only_newline(void **state)
 {
     struct fixture *fx = *state;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     cJSON *events;
 
     write_text(fx->log, HEADER_V1 "{\"event\":\"a\"}\n{\"event\":\"b\"}");
@@ -382,18 +390,16 @@ static void test_read_keeps_last_line_missing_only_newline(void **state)
 static void test_read_rejects_corrupt_middle_line_with_number(void **s)
 {
     struct fixture *fx = *s;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     cJSON *events = (cJSON *)1;
     char want[512];
 
     write_text(fx->log, HEADER_V1
                "{\"event\":\"a\"}\n{\"event\":\"par\n{\"event\":\"b\"}\n");
     snprintf(want, sizeof(want),
-             "job log \"%s\" is corrupt: line 3 is not a JSON object",
-             fx->log);
+             "job log \"%s\" is corrupt: line 3 is not a JSON object", fx->log);
 
-    assert_int_equal(ferry_joblog_read(&events, fx->log, &err),
-                     FERRY_EJOBLOG);
+    assert_int_equal(ferry_joblog_read(&events, fx->log, &err), FERRY_EJOBLOG);
     assert_null(events);
     assert_string_equal(err.msg, want);
 }
@@ -401,13 +407,12 @@ static void test_read_rejects_corrupt_middle_line_with_number(void **s)
 static void test_read_of_missing_file_is_eio(void **state)
 {
     struct fixture *fx = *state;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     cJSON *events;
     char want[512];
 
     snprintf(want, sizeof(want),
-             "cannot open job log \"%s\": No such file or directory",
-             fx->log);
+             "cannot open job log \"%s\": No such file or directory", fx->log);
 
     assert_int_equal(ferry_joblog_read(&events, fx->log, &err), FERRY_EIO);
     assert_string_equal(err.msg, want);
@@ -416,7 +421,7 @@ static void test_read_of_missing_file_is_eio(void **state)
 static void test_read_rejects_unknown_version(void **state)
 {
     struct fixture *fx = *state;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     cJSON *events;
     char want[512];
 
@@ -425,8 +430,7 @@ static void test_read_rejects_unknown_version(void **state)
              "job log \"%s\" has version 2; this ferry reads version 1",
              fx->log);
 
-    assert_int_equal(ferry_joblog_read(&events, fx->log, &err),
-                     FERRY_EJOBLOG);
+    assert_int_equal(ferry_joblog_read(&events, fx->log, &err), FERRY_EJOBLOG);
     assert_string_equal(err.msg, want);
 }
 
@@ -434,7 +438,7 @@ static void test_open_rejects_unknown_version(void **state)
 {
     struct fixture *fx = *state;
     struct ferry_joblog *jl;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     char want[512];
 
     write_text(fx->log, "{\"format\":\"ferry-joblog\",\"version\":2}\n");
@@ -451,7 +455,7 @@ static void test_open_rejects_a_file_that_is_not_a_job_log(void **state)
 {
     struct fixture *fx = *state;
     struct ferry_joblog *jl;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     char want[512];
 
     write_text(fx->log, "{\"rows\":[]}\n");
@@ -465,7 +469,7 @@ static void test_open_of_missing_file_is_eio(void **state)
 {
     struct fixture *fx = *state;
     struct ferry_joblog *jl;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
 
     assert_int_equal(ferry_joblog_open(&jl, fx->log, &err), FERRY_EIO);
     assert_null(jl);
@@ -475,7 +479,7 @@ static void test_open_cuts_torn_last_line_before_appending(void **state)
 {
     struct fixture *fx = *state;
     struct ferry_joblog *jl;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     char *text;
 
     write_text(fx->log, HEADER_V1 "{\"event\":\"a\",\"time\":\"T\"}\n"
@@ -495,7 +499,7 @@ static void test_open_ends_untorn_last_line_with_newline(void **state)
 {
     struct fixture *fx = *state;
     struct ferry_joblog *jl;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     char *text;
 
     write_text(fx->log, HEADER_V1 "{\"event\":\"a\",\"time\":\"T\"}");
@@ -516,7 +520,7 @@ static void test_open_ends_untorn_last_line_with_newline(void **state)
 static void *append_many(void *arg)
 {
     struct ferry_joblog *jl = arg;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     int i;
 
     for (i = 0; i < EVENTS_PER_THREAD; i++) {
@@ -536,7 +540,7 @@ static void test_threads_appending_at_once_keep_lines_whole(void **state)
 {
     struct fixture *fx = *state;
     struct ferry_joblog *jl;
-    struct ferry_error err = {0};
+    struct ferry_error err = { 0 };
     pthread_t t[THREADS];
     cJSON *events;
     void *failed;
@@ -608,8 +612,7 @@ static void test_new_id_is_utc_time_and_six_hex_digits(void **state)
     assert_int_equal(strlen(id), 22);
     strftime(before, sizeof(before), "%Y%m%d-%H%M%S-", gmtime_r(&t0, &tm));
     strftime(after, sizeof(after), "%Y%m%d-%H%M%S-", gmtime_r(&t1, &tm));
-    assert_true(strncmp(id, before, 16) == 0 ||
-                strncmp(id, after, 16) == 0);
+    assert_true(strncmp(id, before, 16) == 0 || strncmp(id, after, 16) == 0);
     for (i = 16; i < 22; i++)
         assert_true(isxdigit((unsigned char)id[i]) &&
                     !isupper((unsigned char)id[i]));

@@ -41,8 +41,8 @@ static void test_s3_uri_splits_bucket_and_prefix(void **s)
 
 static void test_virtual_hosted_https_gives_region_and_key(void **s)
 {
-    expect("https://bk1.s3.eu-west-1.amazonaws.com/a%20b/c.npy",
-           FERRY_STORE_S3, "bk1", "a b/c.npy", "eu-west-1");
+    expect("https://bk1.s3.eu-west-1.amazonaws.com/a%20b/c.npy", FERRY_STORE_S3,
+           "bk1", "a b/c.npy", "eu-west-1");
 }
 
 static void test_path_style_https(void **s)
@@ -53,10 +53,8 @@ static void test_path_style_https(void **s)
 
 static void test_global_s3_host_has_no_region(void **s)
 {
-    expect("https://s3.amazonaws.com/bk3/k", FERRY_STORE_S3, "bk3", "k",
-           NULL);
-    expect("https://bk4.s3.amazonaws.com/k", FERRY_STORE_S3, "bk4", "k",
-           NULL);
+    expect("https://s3.amazonaws.com/bk3/k", FERRY_STORE_S3, "bk3", "k", NULL);
+    expect("https://bk4.s3.amazonaws.com/k", FERRY_STORE_S3, "bk4", "k", NULL);
 }
 
 static void test_gcs_forms(void **s)
@@ -71,13 +69,12 @@ static void test_bad_destinations_name_the_input(void **s)
     struct ferry_objurl u;
     struct ferry_error err;
 
-    assert_int_equal(ferry_objurl_parse(&u, "ftp://x/y", &err),
-                     FERRY_EUSAGE);
+    assert_int_equal(ferry_objurl_parse(&u, "ftp://x/y", &err), FERRY_EUSAGE);
     assert_non_null(strstr(err.msg, "\"ftp://x/y\""));
     assert_int_equal(ferry_objurl_parse(&u, "s3://Bad_Bucket!/", &err),
                      FERRY_EUSAGE);
-    assert_int_equal(ferry_objurl_parse(&u, "https://example.com/b/k",
-                                        &err), FERRY_EUSAGE);
+    assert_int_equal(ferry_objurl_parse(&u, "https://example.com/b/k", &err),
+                     FERRY_EUSAGE);
 }
 
 static void touch(const char *dir, const char *name, size_t size)
@@ -115,8 +112,8 @@ static void test_scan_maps_directory_and_file_paths_to_keys(void **s)
     assert_true(sc.total_bytes == 8);
     ferry_scan_release(&sc);
 
-    assert_int_equal(ferry_scan_paths(&sc, paths + 1, 1, "x/exact.npy",
-                                      &err), 0);
+    assert_int_equal(ferry_scan_paths(&sc, paths + 1, 1, "x/exact.npy", &err),
+                     0);
     assert_string_equal(sc.files[0].key, "x/exact.npy");
     ferry_scan_release(&sc);
 

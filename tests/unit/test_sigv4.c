@@ -104,8 +104,8 @@ static void parse_request(struct raw_request *r, const char *dir)
     *nl = '\0';
     sp1 = strchr(r->text, ' ');
     sp2 = strrchr(r->text, ' ');
-    snprintf(r->method, sizeof(r->method), "%.*s",
-             (int)(sp1 - r->text), r->text);
+    snprintf(r->method, sizeof(r->method), "%.*s", (int)(sp1 - r->text),
+             r->text);
     *sp2 = '\0';
     q = strchr(sp1 + 1, '?');
     if (q)
@@ -136,8 +136,7 @@ static char *suite_file(const char *dir, const char *file)
 {
     char rel[256];
 
-    snprintf(rel, sizeof(rel), "sigv4/aws-sig-v4-test-suite/%s/%s", dir,
-             file);
+    snprintf(rel, sizeof(rel), "sigv4/aws-sig-v4-test-suite/%s/%s", dir, file);
     return test_read_data(rel, NULL);
 }
 
@@ -154,7 +153,7 @@ static void test_suite_case(void **state)
     const char *dir = *state;
     struct raw_request r;
     struct ferry_sigv4_result res;
-    struct ferry_sigv4_request req = {0};
+    struct ferry_sigv4_request req = { 0 };
     char rel[256], body_hash[65];
     char *want_cr, *want_sts, *want_sig;
     cJSON *ctx, *creds;
@@ -169,15 +168,17 @@ static void test_suite_case(void **state)
     token = json_str(creds, "token");
 
     ferry_sha256_hex(body_hash, r.body, strlen(r.body));
-    r.headers[r.nheaders++] = (struct ferry_sigv4_pair){
-        strdup("X-Amz-Date"), strdup("20150830T123600Z")};
-    if (token && !cJSON_IsTrue(cJSON_GetObjectItem(ctx,
-                                                   "omit_session_token")))
-        r.headers[r.nheaders++] = (struct ferry_sigv4_pair){
-            strdup("X-Amz-Security-Token"), strdup(token)};
+    r.headers[r.nheaders++] =
+        (struct ferry_sigv4_pair){ strdup("X-Amz-Date"),
+                                   strdup("20150830T123600Z") };
+    if (token && !cJSON_IsTrue(cJSON_GetObjectItem(ctx, "omit_session_token")))
+        r.headers[r.nheaders++] =
+            (struct ferry_sigv4_pair){ strdup("X-Amz-Security-Token"),
+                                       strdup(token) };
     if (cJSON_IsTrue(cJSON_GetObjectItem(ctx, "sign_body")))
-        r.headers[r.nheaders++] = (struct ferry_sigv4_pair){
-            strdup("X-Amz-Content-Sha256"), strdup(body_hash)};
+        r.headers[r.nheaders++] =
+            (struct ferry_sigv4_pair){ strdup("X-Amz-Content-Sha256"),
+                                       strdup(body_hash) };
 
     req.dialect = &ferry_sigv4_aws;
     req.method = r.method;
@@ -220,7 +221,8 @@ static void pairs_from(struct ferry_sigv4_pair *out, size_t *n, cJSON *arr)
 {
     cJSON *item;
 
-    cJSON_ArrayForEach(item, arr) {
+    cJSON_ArrayForEach(item, arr)
+    {
         out[*n].name = cJSON_GetArrayItem(item, 0)->valuestring;
         out[*n].value = cJSON_GetArrayItem(item, 1)->valuestring;
         (*n)++;
@@ -232,14 +234,15 @@ static void test_s3_doc_example(void **state)
     cJSON *c = *state, *h;
     struct ferry_sigv4_pair headers[MAXH];
     size_t nh = 0;
-    struct ferry_sigv4_request req = {0};
+    struct ferry_sigv4_request req = { 0 };
     struct ferry_sigv4_result res;
     const char *want_auth = json_str(c, "authorization");
     struct ferry_buf auth_nospace;
     char *raw_path;
     size_t i;
 
-    cJSON_ArrayForEach(h, cJSON_GetObjectItem(c, "headers")) {
+    cJSON_ArrayForEach(h, cJSON_GetObjectItem(c, "headers"))
+    {
         headers[nh].name = h->string;
         headers[nh++].value = h->valuestring;
     }
@@ -274,8 +277,7 @@ static void test_s3_doc_example(void **state)
     assert_int_equal(ferry_sigv4_sign(&res, &req), 0);
     assert_string_equal(res.canonical_request.data,
                         json_str(c, "canonical_request"));
-    assert_string_equal(res.string_to_sign.data,
-                        json_str(c, "string_to_sign"));
+    assert_string_equal(res.string_to_sign.data, json_str(c, "string_to_sign"));
     assert_string_equal(res.signature, json_str(c, "signature"));
     /* The manual prints the header without the spaces SDKs send. */
     ferry_buf_init(&auth_nospace);
@@ -298,19 +300,19 @@ static void test_botocore_case(void **state)
     cJSON *c = *state, *exp = cJSON_GetObjectItem(c, "expected");
     struct ferry_sigv4_pair headers[MAXH], query[MAXH];
     size_t nh = 0, nq = 0;
-    struct ferry_sigv4_request req = {0};
+    struct ferry_sigv4_request req = { 0 };
     struct ferry_sigv4_result res;
     const char *token = json_str(c, "session_token");
     struct ferry_buf want_wire;
 
-    headers[nh++] = (struct ferry_sigv4_pair){"Host", json_str(c, "host")};
-    headers[nh++] = (struct ferry_sigv4_pair){"X-Amz-Date",
-                                              json_str(c, "amz_date")};
-    headers[nh++] = (struct ferry_sigv4_pair){
-        "X-Amz-Content-SHA256", json_str(c, "payload_sha256")};
+    headers[nh++] = (struct ferry_sigv4_pair){ "Host", json_str(c, "host") };
+    headers[nh++] =
+        (struct ferry_sigv4_pair){ "X-Amz-Date", json_str(c, "amz_date") };
+    headers[nh++] = (struct ferry_sigv4_pair){ "X-Amz-Content-SHA256",
+                                               json_str(c, "payload_sha256") };
     if (token)
-        headers[nh++] = (struct ferry_sigv4_pair){"X-Amz-Security-Token",
-                                                  token};
+        headers[nh++] =
+            (struct ferry_sigv4_pair){ "X-Amz-Security-Token", token };
     pairs_from(headers, &nh, cJSON_GetObjectItem(c, "headers"));
     pairs_from(query, &nq, cJSON_GetObjectItem(c, "query"));
     req.dialect = &ferry_sigv4_aws;
@@ -336,8 +338,7 @@ static void test_botocore_case(void **state)
     assert_string_equal(res.string_to_sign.data,
                         json_str(exp, "string_to_sign"));
     assert_string_equal(res.signature, json_str(exp, "signature"));
-    assert_string_equal(res.authorization.data,
-                        json_str(exp, "authorization"));
+    assert_string_equal(res.authorization.data, json_str(exp, "authorization"));
     /* What goes on the wire is what was signed. */
     ferry_buf_init(&want_wire);
     ferry_buf_adds(&want_wire, json_str(exp, "canonical_uri"));
@@ -380,7 +381,7 @@ static void test_normalisation_removes_dot_segments(void **state)
 
 static void test_valueless_query_key_gets_equals(void **state)
 {
-    struct ferry_sigv4_pair q[] = {{"uploads", ""}};
+    struct ferry_sigv4_pair q[] = { { "uploads", "" } };
     struct ferry_buf b;
 
     ferry_buf_init(&b);
@@ -392,24 +393,31 @@ static void test_valueless_query_key_gets_equals(void **state)
 static void test_goog_dialect_uses_goog_strings(void **state)
 {
     struct ferry_sigv4_pair h[] = {
-        {"host", "storage.googleapis.com"},
-        {"x-goog-date", "20261203T000000Z"},
-        {"x-goog-content-sha256", FERRY_SHA256_EMPTY},
+        { "host", "storage.googleapis.com" },
+        { "x-goog-date", "20261203T000000Z" },
+        { "x-goog-content-sha256", FERRY_SHA256_EMPTY },
     };
     struct ferry_sigv4_request req = {
-        .dialect = &ferry_sigv4_goog, .method = "GET", .path = "/b/o",
-        .headers = h, .nheaders = 3, .payload_hash = FERRY_SHA256_EMPTY,
-        .access_key = "GOOG1EXAMPLE", .secret_key = "secret",
-        .region = "auto", .timestamp = "20261203T000000Z",
+        .dialect = &ferry_sigv4_goog,
+        .method = "GET",
+        .path = "/b/o",
+        .headers = h,
+        .nheaders = 3,
+        .payload_hash = FERRY_SHA256_EMPTY,
+        .access_key = "GOOG1EXAMPLE",
+        .secret_key = "secret",
+        .region = "auto",
+        .timestamp = "20261203T000000Z",
     };
     struct ferry_sigv4_result res;
 
     ferry_sigv4_result_init(&res);
     assert_int_equal(ferry_sigv4_sign(&res, &req), 0);
     assert_true(ferry_str_starts(res.string_to_sign.data,
-        "GOOG4-HMAC-SHA256\n20261203T000000Z\n"
-        "20261203/auto/storage/goog4_request\n"));
-    assert_true(ferry_str_starts(res.authorization.data,
+                                 "GOOG4-HMAC-SHA256\n20261203T000000Z\n"
+                                 "20261203/auto/storage/goog4_request\n"));
+    assert_true(ferry_str_starts(
+        res.authorization.data,
         "GOOG4-HMAC-SHA256 Credential=GOOG1EXAMPLE/20261203/auto/storage/"
         "goog4_request, SignedHeaders=host;x-goog-content-sha256;"
         "x-goog-date, Signature="));
@@ -419,9 +427,13 @@ static void test_goog_dialect_uses_goog_strings(void **state)
 static void test_bad_timestamp_is_refused(void **state)
 {
     struct ferry_sigv4_request req = {
-        .dialect = &ferry_sigv4_aws, .method = "GET", .path = "/",
-        .payload_hash = FERRY_SHA256_EMPTY, .access_key = "a",
-        .secret_key = "b", .region = "us-east-1",
+        .dialect = &ferry_sigv4_aws,
+        .method = "GET",
+        .path = "/",
+        .payload_hash = FERRY_SHA256_EMPTY,
+        .access_key = "a",
+        .secret_key = "b",
+        .region = "us-east-1",
         .timestamp = "2026-12-03T00:00:00Z",
     };
     struct ferry_sigv4_result res;
@@ -463,12 +475,12 @@ static void add_json_cases(struct CMUnitTest *t, size_t *n, cJSON *arr,
 {
     cJSON *c;
 
-    cJSON_ArrayForEach(c, arr) {
+    cJSON_ArrayForEach(c, arr)
+    {
         char *name;
 
-        assert_true(asprintf(&name, "%s/%s", prefix,
-                             json_str(c, "name")) > 0);
-        t[*n] = (struct CMUnitTest){name, fn, NULL, NULL, c};
+        assert_true(asprintf(&name, "%s/%s", prefix, json_str(c, "name")) > 0);
+        t[*n] = (struct CMUnitTest){ name, fn, NULL, NULL, c };
         (*n)++;
     }
 }
@@ -491,18 +503,20 @@ int main(void)
     int failed;
 
     if (nsuite != 38 || !doc || !boto) {
-        fprintf(stderr, "test data missing: %zu suite cases, doc %s, "
-                "botocore %s\n", nsuite, doc ? "ok" : "missing",
-                boto ? "ok" : "missing");
+        fprintf(stderr,
+                "test data missing: %zu suite cases, doc %s, "
+                "botocore %s\n",
+                nsuite, doc ? "ok" : "missing", boto ? "ok" : "missing");
         return 1;
     }
     t = calloc(nsuite + (size_t)cJSON_GetArraySize(doc) +
-               (size_t)cJSON_GetArraySize(boto) + 16, sizeof(*t));
+                   (size_t)cJSON_GetArraySize(boto) + 16,
+               sizeof(*t));
     for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
         t[n++] = fixed[i];
     for (i = 0; i < nsuite; i++)
-        t[n++] = (struct CMUnitTest){suite[i], test_suite_case, NULL, NULL,
-                                     suite[i]};
+        t[n++] = (struct CMUnitTest){ suite[i], test_suite_case, NULL, NULL,
+                                      suite[i] };
     add_json_cases(t, &n, doc, "s3-doc", test_s3_doc_example);
     add_json_cases(t, &n, boto, "botocore", test_botocore_case);
     failed = _cmocka_run_group_tests("sigv4", t, n, NULL, NULL);

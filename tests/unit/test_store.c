@@ -15,11 +15,11 @@
 #include "ferry/http.h"
 #include "ferry/store.h"
 
-static struct ferry_creds creds = {"AKIDEXAMPLE", "secret", NULL, "test"};
+static struct ferry_creds creds = { "AKIDEXAMPLE", "secret", NULL, "test" };
 
 static struct ferry_store *new_store(const char *endpoint, bool path_style)
 {
-    struct ferry_store_config cfg = {0};
+    struct ferry_store_config cfg = { 0 };
     struct ferry_store *s = NULL;
     struct ferry_error err;
 
@@ -54,7 +54,7 @@ static void test_put_path_style_encodes_key_once(void **state)
     op.body_len = 3;
     describe(line, sizeof(line), s, &op);
     assert_string_equal(line, "PUT http://127.0.0.1:7480/my-bucket/"
-                        "d/a%20b%2B%C3%BC/./x (3 bytes)");
+                              "d/a%20b%2B%C3%BC/./x (3 bytes)");
     ferry_store_op_release(&op);
     ferry_store_free(s);
 }
@@ -70,7 +70,7 @@ static void test_default_endpoint_is_virtual_hosted_aws(void **state)
     op.upload_id = "u+1";
     describe(line, sizeof(line), s, &op);
     assert_string_equal(line, "PUT https://my-bucket.s3.us-east-1."
-                        "amazonaws.com/k?partNumber=7&uploadId=u%2B1");
+                              "amazonaws.com/k?partNumber=7&uploadId=u%2B1");
     ferry_store_op_release(&op);
     ferry_store_free(s);
 }
@@ -78,7 +78,8 @@ static void test_default_endpoint_is_virtual_hosted_aws(void **state)
 static void test_complete_body_lists_parts_in_order_escaped(void **state)
 {
     struct ferry_store *s = new_store("http://h:1", true);
-    struct ferry_store_part parts[2] = {{1, 5, "\"e1\""}, {2, 1, "\"e&2\""}};
+    struct ferry_store_part parts[2] = { { 1, 5, "\"e1\"" },
+                                         { 2, 1, "\"e&2\"" } };
     struct ferry_store_op op;
     char line[1024];
 
@@ -87,7 +88,9 @@ static void test_complete_body_lists_parts_in_order_escaped(void **state)
     op.parts = parts;
     op.nparts = 2;
     describe(line, sizeof(line), s, &op);
-    assert_string_equal(line, "POST http://h:1/my-bucket/k?uploadId=U\n"
+    assert_string_equal(
+        line,
+        "POST http://h:1/my-bucket/k?uploadId=U\n"
         "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber>"
         "<ETag>&quot;e1&quot;</ETag></Part><Part><PartNumber>2</PartNumber>"
         "<ETag>&quot;e&amp;2&quot;</ETag></Part></CompleteMultipartUpload>");
@@ -104,14 +107,14 @@ static void test_create_uses_valueless_uploads_query(void **state)
     ferry_store_op_init(&op, FERRY_OP_CREATE_MPU, "big.npy");
     describe(line, sizeof(line), s, &op);
     assert_string_equal(line, "POST https://my-bucket.s3.example.com/"
-                        "big.npy?uploads=");
+                              "big.npy?uploads=");
     ferry_store_op_release(&op);
     ferry_store_free(s);
 }
 
 static void test_endpoint_with_a_path_is_refused(void **state)
 {
-    struct ferry_store_config cfg = {0};
+    struct ferry_store_config cfg = { 0 };
     struct ferry_store *s = NULL;
     struct ferry_error err;
 
@@ -153,7 +156,7 @@ static void test_gcs_error_details_join_the_message(void **state)
     ferry_store_parse_error(&err, body, strlen(body));
     assert_string_equal(err.server_code, "SignatureDoesNotMatch");
     assert_string_equal(err.msg, "Access denied. (The request signature "
-                        "we calculated does not match)");
+                                 "we calculated does not match)");
     assert_string_equal(err.request_id, "");
 }
 
@@ -175,8 +178,7 @@ static void test_backoff_is_capped_and_honours_retry_after(void **state)
     int i;
 
     for (i = 0; i < 100; i++) {
-        double d1 = ferry_http_backoff(1, -1), d20 = ferry_http_backoff(20,
-                                                                       -1);
+        double d1 = ferry_http_backoff(1, -1), d20 = ferry_http_backoff(20, -1);
 
         assert_true(d1 >= 0 && d1 <= 0.25);
         assert_true(d20 >= 0 && d20 <= 20);

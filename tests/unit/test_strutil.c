@@ -102,19 +102,19 @@ static void test_xml_reports_paths_and_text_without_namespace(void **s)
         "<?xml version=\"1.0\"?><ListPartsResult xmlns=\"http://s3.amazonaws"
         ".com/doc/2006-03-01/\"><Part><PartNumber>1</PartNumber><ETag>"
         "&quot;abc&quot;</ETag></Part></ListPartsResult>";
-    struct seen seen = {""};
+    struct seen seen = { "" };
 
     assert_int_equal(ferry_xml_parse(doc, strlen(doc), collect, &seen), 0);
-    assert_string_equal(seen.buf,
-        "ListPartsResult/Part/PartNumber=1;"
-        "ListPartsResult/Part/ETag=\"abc\";ListPartsResult/Part=;"
-        "ListPartsResult=;");
+    assert_string_equal(
+        seen.buf, "ListPartsResult/Part/PartNumber=1;"
+                  "ListPartsResult/Part/ETag=\"abc\";ListPartsResult/Part=;"
+                  "ListPartsResult=;");
 }
 
 static void test_xml_refuses_doctype(void **s)
 {
     const char *doc = "<!DOCTYPE x [<!ENTITY e \"boom\">]><x>&e;</x>";
-    struct seen seen = {""};
+    struct seen seen = { "" };
 
     assert_int_equal(ferry_xml_parse(doc, strlen(doc), collect, &seen), -1);
 }

@@ -23,8 +23,8 @@ static void test_part_size_rises_to_keep_10000_parts(void **s)
     struct ferry_error err;
     uint64_t part, size = 1000 * FERRY_GIB;
 
-    assert_int_equal(ferry_upload_part_size(&part, size, 5 * FERRY_MIB,
-                                            &err), 0);
+    assert_int_equal(ferry_upload_part_size(&part, size, 5 * FERRY_MIB, &err),
+                     0);
     assert_true(ferry_upload_part_count(size, part) <= 10000);
     assert_true(part % FERRY_MIB == 0);
     assert_true(part == 103 * FERRY_MIB);
@@ -35,8 +35,8 @@ static void test_largest_object_fits_in_10000_parts(void **s)
     struct ferry_error err;
     uint64_t part;
 
-    assert_int_equal(ferry_upload_part_size(&part, FERRY_MAX_OBJECT, 0,
-                                            &err), 0);
+    assert_int_equal(ferry_upload_part_size(&part, FERRY_MAX_OBJECT, 0, &err),
+                     0);
     assert_true(ferry_upload_part_count(FERRY_MAX_OBJECT, part) <= 10000);
     assert_true(part <= FERRY_MAX_PART);
 }
@@ -46,8 +46,9 @@ static void test_file_over_5tib_is_refused(void **s)
     struct ferry_error err;
     uint64_t part;
 
-    assert_int_equal(ferry_upload_part_size(&part, FERRY_MAX_OBJECT + 1, 0,
-                                            &err), FERRY_ETOOBIG);
+    assert_int_equal(
+        ferry_upload_part_size(&part, FERRY_MAX_OBJECT + 1, 0, &err),
+        FERRY_ETOOBIG);
 }
 
 static void test_requested_part_size_outside_limits_is_refused(void **s)
@@ -63,10 +64,10 @@ static void test_requested_part_size_outside_limits_is_refused(void **s)
 
 static void test_part_count_rounds_up_and_empty_file_is_one_part(void **s)
 {
-    assert_int_equal(ferry_upload_part_count(100 * FERRY_MIB,
-                                             5 * FERRY_MIB), 20);
-    assert_int_equal(ferry_upload_part_count(100 * FERRY_MIB + 1,
-                                             5 * FERRY_MIB), 21);
+    assert_int_equal(ferry_upload_part_count(100 * FERRY_MIB, 5 * FERRY_MIB),
+                     20);
+    assert_int_equal(
+        ferry_upload_part_count(100 * FERRY_MIB + 1, 5 * FERRY_MIB), 21);
     assert_int_equal(ferry_upload_part_count(0, 5 * FERRY_MIB), 1);
 }
 
