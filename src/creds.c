@@ -553,3 +553,50 @@ void ferry_creds_release(struct ferry_creds *c)
     OPENSSL_cleanse(c, sizeof(*c));
     memset(c, 0, sizeof(*c));
 }
+
+static int key_from_file(char **out, const char *file, struct ferry_error *err)
+{
+    struct ferry_buf text;
+    size_t n;
+    int rc;
+
+    ferry_buf_init(&text);
+    rc = read_file(&text, file, err);
+    if (rc == NOT_FOUND)
+        rc = ferry_error_set(err, FERRY_ECREDS,
+                             "API key file \"%s\" does not exist", file);
+    if (rc) {
+        ferry_buf_release_secret(&text);
+        return rc;
+    }
+    n = strcspn(text.data, "\r\n");
+    while (n && (text.data[n - 1] == ' ' || text.data[n - 1] == '\t'))
+        n--;
+    if (n == 0) {
+        ferry_buf_release_secret(&text);
+        return ferry_error_set(err, FERRY_ECREDS,
+                               "API key file \"%s\" is empty", file);
+    }
+    *out = ferry_xstrndup(text.data, n);
+    ferry_buf_release_secret(&text);
+    return 0;
+}
+
+int ferry_creds_api_key(char **out, const char *file, const char *env_var,
+                        struct ferry_error *err)
+{
+    const char *v;
+
+    *out = NULL;
+    if (file)
+        return key_from_file(out, file, err);
+    v = getenv(env_var);
+    if (v && *v) {
+        *out = ferry_xstrdup(v);
+        return 0;
+    }
+    return ferry_error_set(err, FERRY_ECREDS,
+                           "no API key (set %s or give "
+                           "--api-key-file FILE)",
+                           env_var);
+}

@@ -451,3 +451,49 @@ bool ferry_http_retryable(long status, const char *code, int curl_code)
     }
     return false;
 }
+
+void ferry_http_result_init(struct ferry_http_result *r)
+{
+    memset(r, 0, sizeof(*r));
+    ferry_buf_init(&r->body);
+    r->retry_after = -1;
+}
+
+void ferry_http_result_release(struct ferry_http_result *r)
+{
+    ferry_buf_release(&r->body);
+}
+
+struct exec_state {
+    struct ferry_http_result *out;
+    bool done;
+};
+
+static void exec_done(void *ud, const struct ferry_http_response *resp)
+{
+    struct exec_state *st = ud;
+    struct ferry_http_result *out = st->out;
+
+    out->status = resp->status;
+    out->curl_code = resp->curl_code;
+    snprintf(out->curl_error, sizeof(out->curl_error), "%s", resp->curl_error);
+    ferry_buf_reset(&out->body);
+    ferry_buf_add(&out->body, resp->body.data, resp->body.len);
+    out->retry_after = resp->retry_after;
+    st->done = true;
+}
+
+int ferry_http_exec(struct ferry_http *h, const struct ferry_http_request *req,
+                    struct ferry_http_result *out, struct ferry_error *err)
+{
+    struct exec_state st = { out, false };
+    int rc = ferry_http_start(h, req, exec_done, &st, err);
+
+    if (rc)
+        return rc;
+    while (!st.done)
+        ferry_http_run(h, 0.5);
+    if (out->status == 0)
+        return ferry_error_set(err, FERRY_ENET, "%s", out->curl_error);
+    return 0;
+}

@@ -6,10 +6,12 @@
 
 static const char usage[] =
     "usage: ferry upload [options] PATH... --to DEST\n"
+    "       ferry import [options] (--object-url URL... | --job JOB)\n"
     "       ferry status [--json] [JOB]\n"
     "       ferry --help | --version | COMMAND --help\n\n"
-    "Uploads local data files to S3 (or an S3-compatible store) with a\n"
-    "job log that records every finished part.  See ferry(1).\n";
+    "Uploads local data files to S3, S3-compatible stores or Google Cloud\n"
+    "Storage, and imports them into Zilliz Cloud or Milvus, with a job\n"
+    "log that records every step.  See ferry(1).\n";
 
 int main(int argc, char **argv)
 {
@@ -27,6 +29,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "upload"))
         return ferry_cmd_upload(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "import"))
+        return ferry_cmd_import(argc - 1, argv + 1);
     if (!strcmp(argv[1], "status"))
         return ferry_cmd_status(argc - 1, argv + 1);
     fprintf(stderr, "ferry: error: unknown command \"%s\"\n%s", argv[1], usage);

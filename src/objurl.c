@@ -138,3 +138,65 @@ void ferry_objurl_format(struct ferry_buf *out, enum ferry_objurl_store st,
     ferry_buf_addf(out, "%s://%s/%s", st == FERRY_STORE_GCS ? "gs" : "s3",
                    bucket, key);
 }
+
+void ferry_objurl_build(struct ferry_buf *out, enum ferry_objurl_store st,
+                        const char *bucket, const char *key,
+                        enum ferry_url_style style, const char *region)
+{
+    if (style == FERRY_URL_URI) {
+        ferry_objurl_format(out, st, bucket, key);
+        return;
+    }
+    if (st == FERRY_STORE_GCS)
+        ferry_buf_addf(out, "https://storage.googleapis.com/%s/", bucket);
+    else
+        ferry_buf_addf(out, "https://%s.s3.%s.amazonaws.com/", bucket,
+                       region ? region : "us-east-1");
+    ferry_uri_encode(out, key, strlen(key), true);
+}
+
+static bool cloud_label(const char *s, size_t n)
+{
+    static const char *const clouds[] = { "aws-", "gcp-", "az-", "ali-",
+                                          "tc-" };
+    size_t i;
+
+    for (i = 0; i < sizeof(clouds) / sizeof(clouds[0]); i++) {
+        size_t m = strlen(clouds[i]);
+
+        if (n > m && !strncmp(s, clouds[i], m))
+            return true;
+    }
+    return false;
+}
+
+int ferry_objurl_cluster(char **cluster_id, char **cloud_region,
+                         const char *endpoint, struct ferry_error *err)
+{
+    const char *host = strstr(endpoint, "://");
+    const char *end, *p, *dot;
+
+    *cluster_id = *cloud_region = NULL;
+    host = host ? host + 3 : endpoint;
+    end = host + strcspn(host, ":/");
+    dot = memchr(host, '.', (size_t)(end - host));
+    if (!dot || dot == host)
+        goto bad;
+    for (p = dot + 1; p < end;) {
+        const char *next = memchr(p, '.', (size_t)(end - p));
+        size_t n = (size_t)((next ? next : end) - p);
+
+        if (cloud_label(p, n)) {
+            *cluster_id = ferry_xstrndup(host, (size_t)(dot - host));
+            *cloud_region = ferry_xstrndup(p, n);
+            return 0;
+        }
+        p = next ? next + 1 : end;
+    }
+bad:
+    return ferry_error_set(err, FERRY_EUSAGE,
+                           "cannot read a cluster id and "
+                           "cloud region from \"%s\" (give --cluster-id "
+                           "and --cloud-region)",
+                           endpoint);
+}

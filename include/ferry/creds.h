@@ -80,6 +80,15 @@ int ferry_creds_load_gcs(struct ferry_creds *out, struct ferry_error *err);
 int ferry_config_region(char **out, const char *profile,
                         struct ferry_error *err);
 
+/*
+ * The import API's bearer token into *out (caller wipes and frees it):
+ * the first line of `file` when given, else the environment variable
+ * `env_var` (ZILLIZ_API_KEY or MILVUS_TOKEN).  Missing or empty is
+ * FERRY_ECREDS, naming both places.
+ */
+int ferry_creds_api_key(char **out, const char *file, const char *env_var,
+                        struct ferry_error *err);
+
 /* Wipes and frees what c holds; c is left empty and may be reused. */
 void ferry_creds_release(struct ferry_creds *c);
 

@@ -84,6 +84,26 @@ int ferry_http_start(struct ferry_http *h, const struct ferry_http_request *req,
  */
 int ferry_http_run(struct ferry_http *h, double max_wait);
 
+/* A finished request's answer, owned by the caller (release it). */
+struct ferry_http_result {
+    long status; /* 0 when no answer arrived */
+    int curl_code;
+    char curl_error[256];
+    struct ferry_buf body;
+    double retry_after; /* seconds, -1 when absent */
+};
+
+void ferry_http_result_init(struct ferry_http_result *r);
+void ferry_http_result_release(struct ferry_http_result *r);
+
+/*
+ * Runs one request to its end (other transfers progress meanwhile) and
+ * fills out.  Returns 0 when an answer arrived, whatever its status;
+ * FERRY_ENET when none did.
+ */
+int ferry_http_exec(struct ferry_http *h, const struct ferry_http_request *req,
+                    struct ferry_http_result *out, struct ferry_error *err);
+
 /* Number of transfers started and not yet done. */
 int ferry_http_running(const struct ferry_http *h);
 

@@ -35,4 +35,26 @@ bool ferry_objurl_is_folder(const struct ferry_objurl *u);
 void ferry_objurl_format(struct ferry_buf *out, enum ferry_objurl_store st,
                          const char *bucket, const char *key);
 
+enum ferry_url_style { FERRY_URL_URI, FERRY_URL_HTTPS };
+
+/*
+ * Appends the URL an import API is given for bucket/key: with
+ * FERRY_URL_URI "s3://b/k" or "gs://b/k"; with FERRY_URL_HTTPS the
+ * virtual-hosted "https://b.s3.REGION.amazonaws.com/k" (region needed)
+ * or "https://storage.googleapis.com/b/k", the key percent-encoded.
+ */
+void ferry_objurl_build(struct ferry_buf *out, enum ferry_objurl_store st,
+                        const char *bucket, const char *key,
+                        enum ferry_url_style style, const char *region);
+
+/*
+ * Reads the cluster id and cloud region of a Zilliz Cloud public
+ * endpoint such as https://in03-3bf3c31f4248e22.api.gcp-us-west1.
+ * zillizcloud.com (the first label is the cluster, the label starting
+ * with a cloud's prefix the region).  Both outputs are owned by the
+ * caller.
+ */
+int ferry_objurl_cluster(char **cluster_id, char **cloud_region,
+                         const char *endpoint, struct ferry_error *err);
+
 #endif

@@ -77,6 +77,46 @@ static void test_bad_destinations_name_the_input(void **s)
                      FERRY_EUSAGE);
 }
 
+static void test_build_gives_each_url_style(void **s)
+{
+    struct ferry_buf b;
+
+    ferry_buf_init(&b);
+    ferry_objurl_build(&b, FERRY_STORE_S3, "bk1", "d/a b.json", FERRY_URL_URI,
+                       NULL);
+    assert_string_equal(b.data, "s3://bk1/d/a b.json");
+    ferry_buf_reset(&b);
+    ferry_objurl_build(&b, FERRY_STORE_S3, "bk1", "d/a b.json", FERRY_URL_HTTPS,
+                       "eu-west-1");
+    assert_string_equal(b.data,
+                        "https://bk1.s3.eu-west-1.amazonaws.com/d/a%20b.json");
+    ferry_buf_reset(&b);
+    ferry_objurl_build(&b, FERRY_STORE_GCS, "g1x", "f/", FERRY_URL_HTTPS, NULL);
+    assert_string_equal(b.data, "https://storage.googleapis.com/g1x/f/");
+    ferry_buf_release(&b);
+}
+
+static void test_cluster_endpoint_gives_id_and_region(void **s)
+{
+    struct ferry_error err;
+    char *id, *region;
+
+    assert_int_equal(
+        ferry_objurl_cluster(&id, &region,
+                             "https://in03-3bf3c31f4248e22.api.gcp-us-west1."
+                             "zillizcloud.com",
+                             &err),
+        0);
+    assert_string_equal(id, "in03-3bf3c31f4248e22");
+    assert_string_equal(region, "gcp-us-west1");
+    free(id);
+    free(region);
+    assert_int_equal(
+        ferry_objurl_cluster(&id, &region, "https://example.com", &err),
+        FERRY_EUSAGE);
+    assert_null(id);
+}
+
 static void touch(const char *dir, const char *name, size_t size)
 {
     char path[1024];
@@ -134,6 +174,8 @@ int main(void)
         cmocka_unit_test(test_path_style_https),
         cmocka_unit_test(test_global_s3_host_has_no_region),
         cmocka_unit_test(test_gcs_forms),
+        cmocka_unit_test(test_build_gives_each_url_style),
+        cmocka_unit_test(test_cluster_endpoint_gives_id_and_region),
         cmocka_unit_test(test_bad_destinations_name_the_input),
         cmocka_unit_test(test_scan_maps_directory_and_file_paths_to_keys),
     };
