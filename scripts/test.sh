@@ -8,7 +8,9 @@
 #      small files;
 #   4. the same against the strict server speaking Cloud Storage's XML
 #      API (GOOG4 and AWS4 dialects);
-#   5. integration tests against a real Ceph RGW started here.
+#   5. import tests against the strict fakes of the three import APIs
+#      (tests/servers/importfake.py);
+#   6. integration tests against a real Ceph RGW started here.
 # Installs missing packages and builds first (scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +35,7 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 meson test -C build-asan --print-errorlogs --suite unit
 $PY tests/integration/upload_test.py --ferry build-asan/ferry \
     --server strict
+$PY tests/integration/import_test.py --ferry build-asan/ferry
 
 echo "== integration: strict S3 server"
 $PY tests/servers/test_s3strict.py
@@ -43,6 +46,10 @@ echo "== integration: strict server in Cloud Storage's dialect"
 $PY tests/integration/upload_test.py --ferry build/ferry --server gcs
 $PY tests/integration/upload_test.py --ferry build/ferry --server gcs \
     --sign-as aws
+
+echo "== integration: import APIs (strict fakes of Zilliz v1, v2, Milvus)"
+$PY tests/servers/test_importfake.py
+$PY tests/integration/import_test.py --ferry build/ferry
 
 echo "== integration: Ceph RGW"
 $PY tests/integration/upload_test.py --ferry build/ferry --server rgw --big
