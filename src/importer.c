@@ -30,6 +30,14 @@ int ferry_importer_new(struct ferry_importer **out,
     size_t n = strlen(cfg->base_url);
     int rc;
 
+    if (!ferry_str_starts(cfg->base_url, "http://") &&
+        !ferry_str_starts(cfg->base_url, "https://")) {
+        free(im);
+        return ferry_error_set(err, FERRY_EUSAGE,
+                               "import endpoint \"%s\" "
+                               "is not an http(s) URL",
+                               cfg->base_url);
+    }
     im->cfg = *cfg;
     if (!im->cfg.max_attempts)
         im->cfg.max_attempts = 8;
@@ -157,9 +165,21 @@ void ferry_importer_describe(struct ferry_buf *out, struct ferry_importer *im,
 
 /* --- transport ------------------------------------------------------ */
 
-static bool transient(const struct ferry_http_result *r, int rc)
+/*
+ * What a retry may cure.  A submission is retried only where the server
+ * cannot have acted on it (no connection, 429, 503): a lost answer to an
+ * accepted one would otherwise start the same import twice.
+ */
+static bool transient(const struct ferry_http_result *r, int rc,
+                      bool submission)
 {
-    return rc == FERRY_ENET || r->status == 429 || r->status >= 500;
+    if (rc == FERRY_ENET && submission)
+        return r->curl_code == 7 /* CURLE_COULDNT_CONNECT */;
+    if (rc == FERRY_ENET)
+        return ferry_http_retryable(0, NULL, r->curl_code);
+    if (submission)
+        return r->status == 429 || r->status == 503;
+    return r->status == 429 || r->status >= 500;
 }
 
 static void headers_for(struct ferry_buf lines[3], const char *hv[5],
@@ -181,7 +201,7 @@ static void headers_for(struct ferry_buf lines[3], const char *hv[5],
 /* One request, retried while the failure is transient. */
 static int send_retrying(struct ferry_http_result *res,
                          struct ferry_importer *im, const char *method,
-                         const char *url, const char *body,
+                         const char *url, const char *body, bool submission,
                          struct ferry_error *err)
 {
     struct ferry_http_request req = { 0 };
@@ -202,7 +222,7 @@ static int send_retrying(struct ferry_http_result *res,
 
         ferry_error_clear(err);
         rc = ferry_http_exec(im->http, &req, res, err);
-        if (!transient(res, rc) || attempt == im->cfg.max_attempts)
+        if (!transient(res, rc, submission) || attempt == im->cfg.max_attempts)
             break;
         delay = ferry_http_backoff(attempt, res->retry_after);
         ferry_info("%s %s: %s, retrying in %.1f s", method, url,
@@ -242,7 +262,8 @@ static int envelope_error(struct ferry_error *err, cJSON *doc, long status,
  * (caller deletes), after checking the HTTP status and the code.
  */
 static int call(cJSON **out, struct ferry_importer *im, const char *method,
-                const char *url, cJSON *body, struct ferry_error *err)
+                const char *url, cJSON *body, bool submission,
+                struct ferry_error *err)
 {
     int success = im->cfg.api == FERRY_API_V1 ? 200 : 0;
     char *text = body ? cJSON_PrintUnformatted(body) : NULL;
@@ -252,7 +273,7 @@ static int call(cJSON **out, struct ferry_importer *im, const char *method,
 
     *out = NULL;
     ferry_http_result_init(&res);
-    rc = send_retrying(&res, im, method, url, text, err);
+    rc = send_retrying(&res, im, method, url, text, submission, err);
     if (rc == FERRY_ENET)
         goto done;
     doc = cJSON_ParseWithLength(res.body.data, res.body.len);
@@ -307,7 +328,7 @@ int ferry_importer_submit(char **job_id, struct ferry_importer *im,
     ferry_buf_init(&url);
     submit_url(&url, im);
     body = submit_body(im, units, n, false);
-    rc = call(&data, im, "POST", url.data, body, err);
+    rc = call(&data, im, "POST", url.data, body, true, err);
     cJSON_Delete(body);
     if (!rc) {
         /* Some servers send the id as a number; keep it as text. */
@@ -391,7 +412,7 @@ static int progress_v1(cJSON **data, struct ferry_importer *im,
     ferry_buf_adds(&url, "&clusterId=");
     ferry_uri_encode(&url, im->cfg.cluster_id, strlen(im->cfg.cluster_id),
                      false);
-    rc = call(data, im, "GET", url.data, NULL, err);
+    rc = call(data, im, "GET", url.data, NULL, false, err);
     ferry_buf_release(&url);
     return rc;
 }
@@ -414,7 +435,7 @@ static int progress_v2(cJSON **data, struct ferry_importer *im,
         add_opt(body, "dbName", im->cfg.db);
     }
     cJSON_AddStringToObject(body, "jobId", job_id);
-    rc = call(data, im, "POST", url.data, body, err);
+    rc = call(data, im, "POST", url.data, body, false, err);
     cJSON_Delete(body);
     ferry_buf_release(&url);
     return rc;

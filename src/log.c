@@ -78,6 +78,8 @@ void ferry_log_redact(char *s)
     static const char *const token_fields[] = {
         "x-amz-security-token:",
         "x-goog-security-token:",
+        "Authorization: Bearer",
+        "Authorization: Basic",
     };
     size_t i;
 

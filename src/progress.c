@@ -35,6 +35,26 @@ void ferry_progress_init(struct ferry_progress *p, bool quiet)
     ferry_log_set_hook(clear_line);
 }
 
+static void draw_percent(struct ferry_progress *p, double frac, size_t done,
+                         size_t total, char bar[31], int fill)
+{
+    int i;
+
+    if (p->tty) {
+        for (i = 0; i < 30; i++)
+            bar[i] = i < fill ? '#' : '.';
+        bar[30] = '\0';
+        fprintf(stderr, "\r\033[K[%s] %3.0f%%  %zu/%zu import jobs done", bar,
+                frac * 100, done, total);
+        p->drawn = true;
+    } else {
+        fprintf(stderr,
+                "ferry: progress: import %.0f%%, %zu of %zu jobs "
+                "done\n",
+                frac * 100, done, total);
+    }
+}
+
 static void draw(struct ferry_progress *p, uint64_t done, uint64_t total,
                  size_t files_done, size_t files, double now)
 {
@@ -48,6 +68,10 @@ static void draw(struct ferry_progress *p, uint64_t done, uint64_t total,
     ferry_format_size(t, sizeof(t), total);
     ferry_format_size(r, sizeof(r),
                       secs > 0 ? (uint64_t)((double)done / secs) : 0);
+    if (p->percent_only) {
+        draw_percent(p, frac, files_done, files, bar, fill);
+        return;
+    }
     if (p->tty) {
         for (i = 0; i < 30; i++)
             bar[i] = i < fill ? '#' : '.';

@@ -39,8 +39,9 @@ void ferry_log(enum ferry_log_level level, const char *fmt, ...)
 
 /*
  * Masks secrets in s (NUL-terminated, changed in place): the credential
- * and signature of an "Authorization:" value, and the values of
- * "x-amz-security-token:" and "x-goog-security-token:" lines.
+ * and signature of a SigV4 "Authorization:" value, the token of a
+ * Bearer or Basic one, and the values of "x-amz-security-token:" and
+ * "x-goog-security-token:" lines.
  */
 void ferry_log_redact(char *s);
 

@@ -17,6 +17,7 @@ struct ferry_progress {
     double started;
     double last;
     bool drawn;
+    bool percent_only; /* imports: no sizes or rates; "jobs" */
     /* the last figures reported, drawn once more at the end */
     uint64_t done, total;
     size_t files_done, files;

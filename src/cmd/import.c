@@ -604,6 +604,16 @@ static void log_failure(struct import_job *j, const struct ferry_error *err)
     log_event(j, ev, true);
 }
 
+static void log_stage(struct import_job *j, const char *state)
+{
+    cJSON *ev = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(ev, "event", "stage");
+    cJSON_AddStringToObject(ev, "stage", "import");
+    cJSON_AddStringToObject(ev, "state", state);
+    log_event(j, ev, true);
+}
+
 static int submit_all(struct import_job *j, struct ferry_error *err)
 {
     size_t i;
@@ -684,6 +694,7 @@ static int follow(struct import_job *j, struct ferry_error *err)
     int open;
 
     ferry_progress_init(&prog, j->args.quiet);
+    prog.percent_only = true;
     while ((open = poll_once(j, &percent, err)) > 0) {
         ferry_progress_update(&prog, (uint64_t)(percent * 100), 10000,
                               j->nsubs - (size_t)open, j->nsubs);
@@ -702,12 +713,14 @@ static int follow(struct import_job *j, struct ferry_error *err)
     }
     if (open > 0 && interrupted)
         return ferry_error_set(err, FERRY_EINTR,
-                               "interrupted while the "
-                               "import runs on the server");
-    if (open > 0)
-        return ferry_error_set(err, FERRY_EHTTP,
-                               "the import is still "
-                               "running after the --timeout");
+                               "interrupted while the import runs on the "
+                               "server");
+    if (open > 0) {
+        ferry_error_set(err, FERRY_EHTTP,
+                        "the import is still running after the --timeout");
+        log_failure(j, err);
+        return err->code;
+    }
     return 0;
 }
 
@@ -787,6 +800,7 @@ static int finish(struct import_job *j, int rc, struct ferry_error *err)
         ferry_error_set(err, FERRY_EHTTP, "import job %s failed: %s",
                         bad->job_id,
                         bad->st.reason[0] ? bad->st.reason : "(no reason)");
+    log_stage(j, !strcmp(state, "completed") ? "done" : state);
     if (j->args.json)
         print_json(j, state, err);
     if (rc == FERRY_EINTR) {
@@ -840,6 +854,7 @@ static int run(struct import_job *j, struct ferry_error *err)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    log_stage(j, "started");
     rc = submit_all(j, err);
     if (!rc && !j->args.no_wait)
         rc = follow(j, err);

@@ -157,8 +157,10 @@ def test_v1_import_runs_to_completed(ctx):
     ev = events(doc["job_log"])
     kinds = [e.get("event") for e in ev]
     assert "import_submitted" in kinds and "import_settings" in kinds
-    assert ev[-1]["event"] == "import_state" and \
-        ev[-1]["state"] == "completed"
+    assert ev[-2]["event"] == "import_state" and \
+        ev[-2]["state"] == "completed"
+    assert ev[-1]["event"] == "stage" and ev[-1]["stage"] == "import" and \
+        ev[-1]["state"] == "done"
     seen = [q for q in ctx.srv.requests_seen() if q["route"] == "create"]
     body = seen[-1]["body"]
     assert body["objectUrl"] == "s3://%s/medium_articles_2020.json" % BUCKET
@@ -280,6 +282,34 @@ def test_missing_field_refusal_is_one_line(ctx):
     assert len(creates) == 1, "a refusal must not be retried"
 
 
+def test_verbose_output_shows_no_api_key(ctx):
+    r = ctx.ferry("v2", "--object-url", "s3://%s/folder/" % BUCKET,
+                  "--collection", "books", "-v")
+    assert r.returncode == 0, r.stderr
+    assert "Authorization: Bearer" in r.stderr
+    no_secrets(r.stdout, r.stderr)
+    r = ctx.ferry("milvus", "--object-url",
+                  "s3://%s/folder/a.parquet" % BUCKET, "--collection",
+                  "books", "-v")
+    assert r.returncode == 0, r.stderr
+    no_secrets(r.stdout, r.stderr)
+
+
+def test_timeout_leaves_a_failed_event(ctx):
+    r = subprocess.run(
+        [ctx.args.ferry, "import", "--api", "v2", "--import-endpoint",
+         ctx.srv.url, "--cluster-id", CLUSTER, "--poll-interval", "1",
+         "--timeout", "0.5", "--object-url", "s3://%s/folder/" % BUCKET,
+         "--collection", "books", "--json"], env=ctx.env(),
+        capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1, r.stderr
+    assert "--timeout" in one_error_line(r)
+    doc = json.loads(r.stdout)
+    ev = events(doc["job_log"])
+    assert any(e.get("event") == "failed" and e.get("stage") == "import"
+               for e in ev), ev
+
+
 def test_wrong_bucket_keys_are_refused(ctx):
     r = ctx.ferry("v2", "--object-url", "s3://%s/folder/" % BUCKET,
                   "--collection", "books",
@@ -364,7 +394,7 @@ def test_import_of_an_upload_job_appends_to_its_log(ctx):
     log = json.loads(up.stdout)["job_log"]
     kinds = [e.get("event") for e in events(log)]
     assert kinds.index("object") < kinds.index("import_submitted")
-    assert kinds[-1] == "import_state"
+    assert kinds[-2:] == ["import_state", "stage"]
 
 
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ferry/log.h"
 #include "ferry/strutil.h"
 #include "ferry/xml.h"
 
@@ -131,6 +132,22 @@ static void test_xml_root_names_the_first_element(void **s)
     assert_string_equal(root, "");
 }
 
+static void test_redact_masks_signatures_tokens_and_bearer_keys(void **s)
+{
+    char line[] = "> Authorization: AWS4-HMAC-SHA256 Credential=AKID/2026"
+                  "1203/us-east-1/s3/aws4_request, SignedHeaders=host, "
+                  "Signature=abcdef\r\nx-amz-security-token: tok/123\r\n"
+                  "Authorization: Bearer root:pass\r\nHost: h\r\n";
+
+    ferry_log_redact(line);
+    assert_null(strstr(line, "AKID"));
+    assert_null(strstr(line, "abcdef"));
+    assert_null(strstr(line, "tok/123"));
+    assert_null(strstr(line, "root:pass"));
+    assert_non_null(strstr(line, "SignedHeaders=host"));
+    assert_non_null(strstr(line, "Host: h"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -143,6 +160,7 @@ int main(void)
         cmocka_unit_test(test_xml_reports_paths_and_text_without_namespace),
         cmocka_unit_test(test_xml_refuses_doctype),
         cmocka_unit_test(test_xml_root_names_the_first_element),
+        cmocka_unit_test(test_redact_masks_signatures_tokens_and_bearer_keys),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
