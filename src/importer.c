@@ -377,7 +377,22 @@ static void read_v1(struct ferry_import_status *st, cJSON *data)
     }
 }
 
-/* v2 and Milvus: Completed and Failed are terminal, Pending waits. */
+/*
+ * Server states into the normalised four: v2 and Milvus say Completed
+ * and Failed (terminal), Pending, and many running states; v1 lists say
+ * ImportRunning, ImportCompleted, ImportFailed.
+ */
+static enum ferry_import_state state_of(const char *name)
+{
+    if (!name || !*name || !strcmp(name, "Pending") || !strcmp(name, "None"))
+        return FERRY_IMPORT_PENDING;
+    if (!strcmp(name, "Completed") || !strcmp(name, "ImportCompleted"))
+        return FERRY_IMPORT_COMPLETED;
+    if (!strcmp(name, "Failed") || !strcmp(name, "ImportFailed"))
+        return FERRY_IMPORT_FAILED;
+    return FERRY_IMPORT_RUNNING;
+}
+
 static void read_v2(struct ferry_import_status *st, cJSON *data)
 {
     const char *state = jstr(data, "state");
@@ -389,14 +404,47 @@ static void read_v2(struct ferry_import_status *st, cJSON *data)
     st->imported_rows = (int64_t)jnum(data, "importedRows", -1);
     if (reason)
         snprintf(st->reason, sizeof(st->reason), "%s", reason);
-    if (state && !strcmp(state, "Completed"))
-        st->state = FERRY_IMPORT_COMPLETED;
-    else if (state && !strcmp(state, "Failed"))
-        st->state = FERRY_IMPORT_FAILED;
-    else if (!state || !strcmp(state, "Pending") || !strcmp(state, "None"))
-        st->state = FERRY_IMPORT_PENDING;
-    else
-        st->state = FERRY_IMPORT_RUNNING;
+    st->state = state_of(state);
+}
+
+/* Per-file details: v1 has readyPercentage and errorMessage. */
+static void read_details(struct ferry_import_status *st, cJSON *data, bool v1)
+{
+    cJSON *details = cJSON_GetObjectItemCaseSensitive(data, "details");
+    cJSON *d;
+
+    if (!cJSON_IsArray(details))
+        return;
+    st->files = ferry_xcalloc((size_t)cJSON_GetArraySize(details) + 1,
+                              sizeof(*st->files));
+    cJSON_ArrayForEach (d, details) {
+        struct ferry_import_file *f = &st->files[st->nfiles++];
+        const char *name = jstr(d, "fileName");
+        const char *why = jstr(d, v1 ? "errorMessage" : "reason");
+
+        f->name = ferry_xstrdup(name ? name : "");
+        f->size = (int64_t)jnum(d, "fileSize", -1);
+        f->percent =
+            v1 ? jnum(d, "readyPercentage", 0) * 100 : jnum(d, "progress", 0);
+        f->reason = why && *why ? ferry_xstrdup(why) : NULL;
+        f->state = v1 ? (f->reason           ? FERRY_IMPORT_FAILED
+                         : f->percent >= 100 ? FERRY_IMPORT_COMPLETED
+                                             : FERRY_IMPORT_RUNNING)
+                      : state_of(jstr(d, "state"));
+    }
+}
+
+void ferry_import_status_release(struct ferry_import_status *st)
+{
+    size_t i;
+
+    for (i = 0; i < st->nfiles; i++) {
+        free(st->files[i].name);
+        free(st->files[i].reason);
+    }
+    free(st->files);
+    st->files = NULL;
+    st->nfiles = 0;
 }
 
 static int progress_v1(cJSON **data, struct ferry_importer *im,
@@ -458,8 +506,83 @@ int ferry_importer_progress(struct ferry_import_status *out,
         read_v1(out, data);
     else
         read_v2(out, data);
+    read_details(out, data, im->cfg.api == FERRY_API_V1);
     if (out->percent > 100)
         out->percent = 100;
+    cJSON_Delete(data);
+    return 0;
+}
+
+/* --- list ------------------------------------------------------------ */
+
+static int list_call(cJSON **data, struct ferry_importer *im,
+                     struct ferry_error *err)
+{
+    struct ferry_buf url;
+    cJSON *body = NULL;
+    int rc;
+
+    ferry_buf_init(&url);
+    if (im->cfg.api == FERRY_API_V1) {
+        ferry_buf_addf(&url,
+                       "%s/v1/vector/collections/import/list"
+                       "?clusterId=",
+                       im->base);
+        ferry_uri_encode(&url, im->cfg.cluster_id, strlen(im->cfg.cluster_id),
+                         false);
+        ferry_buf_adds(&url, "&pageSize=100&currentPage=1");
+    } else {
+        ferry_buf_addf(&url, "%s/v2/vectordb/jobs/import/list", im->base);
+        body = cJSON_CreateObject();
+        if (im->cfg.api == FERRY_API_V2) {
+            cJSON_AddStringToObject(body, "clusterId", im->cfg.cluster_id);
+            cJSON_AddNumberToObject(body, "pageSize", 100);
+            cJSON_AddNumberToObject(body, "currentPage", 1);
+        } else {
+            add_opt(body, "collectionName", im->cfg.collection);
+        }
+        add_opt(body, "dbName", im->cfg.db);
+    }
+    rc = call(data, im, body ? "POST" : "GET", url.data, body, false, err);
+    cJSON_Delete(body);
+    ferry_buf_release(&url);
+    return rc;
+}
+
+int ferry_importer_list(struct ferry_import_listed **out, size_t *n,
+                        struct ferry_importer *im, struct ferry_error *err)
+{
+    cJSON *data = NULL, *records, *r;
+    int rc = list_call(&data, im, err);
+
+    *out = NULL;
+    *n = 0;
+    if (rc)
+        return rc;
+    /* v1's documentation shows both "tasks" and "records". */
+    records = cJSON_GetObjectItemCaseSensitive(data, "records");
+    if (!cJSON_IsArray(records))
+        records = cJSON_GetObjectItemCaseSensitive(data, "tasks");
+    if (!cJSON_IsArray(records)) {
+        cJSON_Delete(data);
+        return ferry_error_set(err, FERRY_EPROTO,
+                               "the job list has no "
+                               "\"records\"");
+    }
+    *out =
+        ferry_xcalloc((size_t)cJSON_GetArraySize(records) + 1, sizeof(**out));
+    cJSON_ArrayForEach (r, records) {
+        struct ferry_import_listed *l = &(*out)[(*n)++];
+        const char *id = jstr(r, "jobId"), *coll = jstr(r, "collectionName");
+        const char *state = jstr(r, "state");
+
+        snprintf(l->job_id, sizeof(l->job_id), "%s", id ? id : "");
+        snprintf(l->collection, sizeof(l->collection), "%s", coll ? coll : "");
+        snprintf(l->state_name, sizeof(l->state_name), "%s",
+                 state ? state : "");
+        l->state = state_of(state);
+        l->percent = jnum(r, "progress", -1);
+    }
     cJSON_Delete(data);
     return 0;
 }

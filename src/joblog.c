@@ -466,8 +466,7 @@ static const char *secret_member(const cJSON *item)
 {
     const cJSON *child;
 
-    cJSON_ArrayForEach(child, item)
-    {
+    cJSON_ArrayForEach (child, item) {
         const char *found;
 
         if (child->string && cJSON_IsString(child) &&

@@ -58,6 +58,16 @@ enum ferry_import_state {
     FERRY_IMPORT_FAILED,
 };
 
+/* One file of a job, as the server reports it. */
+struct ferry_import_file {
+    char *name;   /* display only: formats differ */
+    int64_t size; /* -1 when unknown */
+    enum ferry_import_state state;
+    double percent;
+    char *reason; /* NULL unless given */
+};
+
+/* A job's normalised state; owned (ferry_import_status_release). */
 struct ferry_import_status {
     enum ferry_import_state state;
     double percent;      /* 0 to 100 */
@@ -65,6 +75,19 @@ struct ferry_import_status {
     char reason[512];    /* empty unless failed */
     int64_t total_rows;  /* -1 when unknown */
     int64_t imported_rows;
+    struct ferry_import_file *files;
+    size_t nfiles;
+};
+
+void ferry_import_status_release(struct ferry_import_status *st);
+
+/* A job as a list call reports it. */
+struct ferry_import_listed {
+    char job_id[96];
+    char collection[128];
+    enum ferry_import_state state;
+    char state_name[32];
+    double percent; /* -1 when the API does not say */
 };
 
 struct ferry_importer;
@@ -82,6 +105,13 @@ int ferry_importer_submit(char **job_id, struct ferry_importer *im,
 int ferry_importer_progress(struct ferry_import_status *out,
                             struct ferry_importer *im, const char *job_id,
                             struct ferry_error *err);
+
+/*
+ * The jobs the server lists (the first page of up to 100 for Zilliz;
+ * Milvus has no pages).  *out is the caller's to free.
+ */
+int ferry_importer_list(struct ferry_import_listed **out, size_t *n,
+                        struct ferry_importer *im, struct ferry_error *err);
 
 /* Appends the submission request (method, URL, body), secrets masked. */
 void ferry_importer_describe(struct ferry_buf *out, struct ferry_importer *im,

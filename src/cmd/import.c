@@ -44,6 +44,7 @@ static const char usage[] =
     "  --job-log FILE            where a new job log goes\n"
     "  --ca-file FILE            CA certificates for TLS\n"
     "  --dry-run                 print the request, send nothing\n"
+    "  --list                    list the import jobs the server knows\n"
     "  --json, -q, -v\n";
 
 struct import_args {
@@ -61,7 +62,7 @@ struct import_args {
     const char *ca_file;
     double poll_interval; /* 0: rising */
     double timeout;       /* 0: none */
-    int no_wait, dry_run, json, quiet, verbose;
+    int no_wait, dry_run, json, quiet, verbose, list;
 };
 
 enum {
@@ -86,6 +87,7 @@ enum {
     O_DRY,
     O_JSON,
     O_HELP,
+    O_LIST,
 };
 
 static const struct option long_opts[] = {
@@ -109,6 +111,7 @@ static const struct option long_opts[] = {
     { "ca-file", required_argument, NULL, O_CA },
     { "dry-run", no_argument, NULL, O_DRY },
     { "json", no_argument, NULL, O_JSON },
+    { "list", no_argument, NULL, O_LIST },
     { "quiet", no_argument, NULL, 'q' },
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, O_HELP },
@@ -182,6 +185,7 @@ static int parse_one(struct import_args *a, int c, const char *v)
     case O_CA: a->ca_file = v; break;
     case O_DRY: a->dry_run = 1; break;
     case O_JSON: a->json = 1; break;
+    case O_LIST: a->list = 1; break;
     case 'q': a->quiet = 1; break;
     case 'v': a->verbose = 1; break;
     default: return usage_error("unknown option");
@@ -191,10 +195,12 @@ static int parse_one(struct import_args *a, int c, const char *v)
 
 static int check_args(struct import_args *a)
 {
-    if (!a->collection)
+    if (!a->collection && !a->list)
         return usage_error("--collection NAME is required");
-    if (!a->nurls == !a->job)
+    if (!a->list && !a->nurls == !a->job)
         return usage_error("give --object-url URL... or --job JOB");
+    if (a->list && (a->nurls || a->job))
+        return usage_error("--list takes no --object-url or --job");
     if (a->api == FERRY_API_MILVUS && !a->import_endpoint)
         return usage_error("--api milvus needs --import-endpoint URL");
     if (a->api != FERRY_API_MILVUS && !a->cluster_endpoint && !a->cluster_id)
@@ -375,8 +381,7 @@ static int objects_of_job(struct import_job *j, struct ferry_error *err)
     if (rc)
         return rc;
     ferry_buf_init(&url);
-    cJSON_ArrayForEach(ev, events)
-    {
+    cJSON_ArrayForEach (ev, events) {
         cJSON *type = cJSON_GetObjectItem(ev, "event");
         cJSON *key = cJSON_GetObjectItem(ev, "key");
 
@@ -578,6 +583,28 @@ static void log_submission(struct import_job *j, const struct submission *s)
     log_event(j, ev, true);
 }
 
+/* The server's per-file view, for the job log and --json. */
+static cJSON *files_json(const struct ferry_import_status *st)
+{
+    cJSON *arr = cJSON_CreateArray();
+    size_t i;
+
+    for (i = 0; i < st->nfiles; i++) {
+        const struct ferry_import_file *f = &st->files[i];
+        cJSON *x = cJSON_CreateObject();
+
+        cJSON_AddStringToObject(x, "name", f->name);
+        if (f->size >= 0)
+            cJSON_AddNumberToObject(x, "size", (double)f->size);
+        cJSON_AddStringToObject(x, "state", ferry_import_state_name(f->state));
+        cJSON_AddNumberToObject(x, "percent", f->percent);
+        if (f->reason)
+            cJSON_AddStringToObject(x, "reason", f->reason);
+        cJSON_AddItemToArray(arr, x);
+    }
+    return arr;
+}
+
 static void log_state(struct import_job *j, const struct submission *s)
 {
     cJSON *ev = cJSON_CreateObject();
@@ -589,6 +616,8 @@ static void log_state(struct import_job *j, const struct submission *s)
     cJSON_AddNumberToObject(ev, "percent", s->st.percent);
     if (s->st.reason[0])
         cJSON_AddStringToObject(ev, "reason", s->st.reason);
+    if (ferry_import_terminal(s->st.state))
+        cJSON_AddItemToObject(ev, "files", files_json(&s->st));
     log_event(j, ev, true);
 }
 
@@ -663,9 +692,12 @@ static int poll_once(struct import_job *j, double *percent,
                 return -1;
             if (st.state != s->st.state || !s->reported ||
                 st.percent != s->st.percent) {
+                ferry_import_status_release(&s->st);
                 s->st = st;
                 s->reported = true;
                 log_state(j, s);
+            } else {
+                ferry_import_status_release(&st);
             }
         }
         sum += s->st.percent;
@@ -765,6 +797,9 @@ static void print_json(const struct import_job *j, const char *state,
         cJSON_AddNumberToObject(x, "percent", s->st.percent);
         if (s->st.reason[0])
             cJSON_AddStringToObject(x, "reason", s->st.reason);
+        if (s->st.total_rows >= 0)
+            cJSON_AddNumberToObject(x, "total_rows", (double)s->st.total_rows);
+        cJSON_AddItemToObject(x, "files", files_json(&s->st));
         cJSON_AddItemToArray(arr, x);
     }
     text = cJSON_Print(doc);
@@ -827,6 +862,7 @@ static void job_release(struct import_job *j)
     for (i = 0; i < j->nsubs; i++) {
         free(j->subs[i].units);
         free(j->subs[i].job_id);
+        ferry_import_status_release(&j->subs[i].st);
     }
     free(j->subs);
     for (i = 0; i < j->nitems; i++)
@@ -861,6 +897,63 @@ static int run(struct import_job *j, struct ferry_error *err)
     return finish(j, rc, err);
 }
 
+static void print_listed(const struct ferry_import_listed *l, size_t n,
+                         int json)
+{
+    cJSON *arr = json ? cJSON_CreateArray() : NULL;
+    size_t i;
+    char *text;
+
+    for (i = 0; i < n; i++) {
+        cJSON *x;
+
+        if (!json) {
+            printf("%s\t%s\t%s\n", l[i].job_id, l[i].state_name,
+                   l[i].collection);
+            continue;
+        }
+        x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "job_id", l[i].job_id);
+        cJSON_AddStringToObject(x, "collection", l[i].collection);
+        cJSON_AddStringToObject(x, "state",
+                                ferry_import_state_name(l[i].state));
+        cJSON_AddStringToObject(x, "server_state", l[i].state_name);
+        if (l[i].percent >= 0)
+            cJSON_AddNumberToObject(x, "percent", l[i].percent);
+        cJSON_AddItemToArray(arr, x);
+    }
+    if (json) {
+        text = cJSON_Print(arr);
+        printf("%s\n", text);
+        free(text);
+        cJSON_Delete(arr);
+    }
+}
+
+/* --list: the server's jobs; needs only the API and its key. */
+static int list_jobs(struct import_job *j, struct ferry_error *err)
+{
+    const char *env =
+        j->args.api == FERRY_API_MILVUS ? "MILVUS_TOKEN" : "ZILLIZ_API_KEY";
+    struct ferry_import_listed *l = NULL;
+    size_t n = 0;
+    int rc = resolve_cluster(j, err);
+
+    if (!rc)
+        rc = resolve_base(j, err);
+    if (!rc)
+        rc = ferry_creds_api_key(&j->api_key, j->args.api_key_file, env, err);
+    if (!rc)
+        rc = open_importer(j, err);
+    if (!rc)
+        rc = ferry_importer_list(&l, &n, j->im, err);
+    if (rc)
+        return ferry_cmd_fail(ferry_cmd_exit_for(rc), err);
+    print_listed(l, n, j->args.json);
+    free(l);
+    return FERRY_EXIT_OK;
+}
+
 int ferry_cmd_import(int argc, char **argv)
 {
     struct import_job j;
@@ -877,6 +970,11 @@ int ferry_cmd_import(int argc, char **argv)
         return rc < 0 ? FERRY_EXIT_OK : rc;
     }
     ferry_cmd_set_verbosity(j.args.quiet, j.args.verbose);
+    if (j.args.list) {
+        rc = list_jobs(&j, &err);
+        job_release(&j);
+        return rc;
+    }
     rc = prepare(&j, &err);
     if (!rc) {
         plan_submissions(&j);

@@ -24,6 +24,7 @@ struct summary {
     int files, objects, failed, parts;
     double bytes_planned, bytes_done;
     const char *last_error;
+    cJSON *imports; /* job id -> last known state; owned */
 };
 
 static const char *str(cJSON *o, const char *k)
@@ -40,14 +41,40 @@ static double num(cJSON *o, const char *k)
     return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
+/* Records an import job's submission or a state observed for it. */
+static void note_import(struct summary *s, cJSON *ev, bool submitted)
+{
+    const char *id = str(ev, "job_id");
+    cJSON *x;
+
+    if (!id)
+        return;
+    x = cJSON_GetObjectItemCaseSensitive(s->imports, id);
+    if (!x) {
+        x = cJSON_AddObjectToObject(s->imports, id);
+        cJSON_AddStringToObject(x, "job_id", id);
+        cJSON_AddStringToObject(x, "state", "submitted");
+        cJSON_AddNumberToObject(x, "percent", 0);
+    }
+    if (submitted)
+        return;
+    cJSON_ReplaceItemInObject(
+        x, "state",
+        cJSON_CreateString(str(ev, "state") ? str(ev, "state") : "unknown"));
+    cJSON_ReplaceItemInObject(x, "percent",
+                              cJSON_CreateNumber(num(ev, "percent")));
+    if (str(ev, "reason"))
+        cJSON_AddStringToObject(x, "reason", str(ev, "reason"));
+}
+
 static void summarise(struct summary *s, cJSON *events)
 {
     cJSON *ev;
 
     memset(s, 0, sizeof(*s));
     s->state = "planned";
-    cJSON_ArrayForEach(ev, events)
-    {
+    s->imports = cJSON_CreateObject();
+    cJSON_ArrayForEach (ev, events) {
         const char *type = str(ev, "event");
 
         if (!type) {
@@ -56,6 +83,10 @@ static void summarise(struct summary *s, cJSON *events)
         }
         if (!strcmp(type, "settings"))
             s->dest = str(ev, "dest");
+        else if (!strcmp(type, "import_submitted"))
+            note_import(s, ev, true);
+        else if (!strcmp(type, "import_state"))
+            note_import(s, ev, false);
         else if (!strcmp(type, "file")) {
             s->files++;
             s->bytes_planned += num(ev, "size");
@@ -88,7 +119,7 @@ static int resolve_path(struct ferry_buf *out, const char *job)
 
 static cJSON *summary_json(const struct summary *s, const char *path)
 {
-    cJSON *doc = cJSON_CreateObject();
+    cJSON *doc = cJSON_CreateObject(), *imports, *x;
 
     cJSON_AddStringToObject(doc, "job", s->job ? s->job : "");
     cJSON_AddStringToObject(doc, "job_log", path);
@@ -102,12 +133,16 @@ static cJSON *summary_json(const struct summary *s, const char *path)
     cJSON_AddNumberToObject(doc, "bytes_uploaded", s->bytes_done);
     if (s->last_error)
         cJSON_AddStringToObject(doc, "last_error", s->last_error);
+    imports = cJSON_AddArrayToObject(doc, "imports");
+    cJSON_ArrayForEach (x, s->imports)
+        cJSON_AddItemToArray(imports, cJSON_Duplicate(x, true));
     return doc;
 }
 
 static void print_summary(const struct summary *s, const char *path)
 {
     char done[32], planned[32];
+    cJSON *x;
 
     ferry_format_size(done, sizeof(done), (uint64_t)s->bytes_done);
     ferry_format_size(planned, sizeof(planned), (uint64_t)s->bytes_planned);
@@ -115,6 +150,10 @@ static void print_summary(const struct summary *s, const char *path)
            "%s), %d parts, %d failures\n  log %s\n",
            s->job ? s->job : "?", s->state, s->dest ? s->dest : "?", s->objects,
            s->files, done, planned, s->parts, s->failed, path);
+    cJSON_ArrayForEach (x, s->imports)
+        printf("  import job %s: %s, %.0f%%%s%s\n", str(x, "job_id"),
+               str(x, "state"), num(x, "percent"), str(x, "reason") ? ": " : "",
+               str(x, "reason") ? str(x, "reason") : "");
     if (s->last_error)
         printf("  last error: %s\n", s->last_error);
 }
@@ -158,6 +197,7 @@ static int show_job(const char *job, int json, cJSON *into)
     } else {
         print_summary(&s, path.data);
     }
+    cJSON_Delete(s.imports);
     cJSON_Delete(events);
     ferry_buf_release(&path);
     return FERRY_EXIT_OK;

@@ -310,6 +310,34 @@ def test_timeout_leaves_a_failed_event(ctx):
                for e in ev), ev
 
 
+def test_list_shows_the_jobs_of_each_api(ctx):
+    r = ctx.ferry("v2", "--object-url", "s3://%s/folder/" % BUCKET,
+                  "--collection", "books", "--no-wait")
+    job = r.stdout.strip()
+    for api, url in (("v1", "medium_articles_2020.json"),
+                     ("milvus", "folder/a.parquet")):
+        r = ctx.ferry(api, "--object-url", "s3://%s/%s" % (BUCKET, url),
+                      "--collection", "books", "--no-wait")
+        assert r.returncode == 0, r.stderr
+    for api in ("v1", "v2", "milvus"):
+        r = ctx.ferry(api, "--list", "--json")
+        assert r.returncode == 0, (api, r.stderr)
+        jobs = json.loads(r.stdout)
+        assert isinstance(jobs, list) and jobs, (api, jobs)
+        assert all(j["state"] in ("pending", "running", "completed",
+                                  "failed") for j in jobs)
+    r = ctx.ferry("v2", "--list")
+    assert any(l.startswith(job + "\t") for l in r.stdout.splitlines())
+
+
+def test_json_reports_per_file_details(ctx):
+    r = ctx.ferry("v2", "--object-url", "s3://%s/folder/" % BUCKET,
+                  "--collection", "books", "--json")
+    assert r.returncode == 0, r.stderr
+    files = json.loads(r.stdout)["imports"][0]["files"]
+    assert files and all(f["state"] == "completed" for f in files), files
+
+
 def test_wrong_bucket_keys_are_refused(ctx):
     r = ctx.ferry("v2", "--object-url", "s3://%s/folder/" % BUCKET,
                   "--collection", "books",
@@ -392,6 +420,11 @@ def test_import_of_an_upload_job_appends_to_its_log(ctx):
     assert create[0]["body"]["objectUrl"] == \
         "s3://%s/jobs/up/rows.json" % BUCKET
     log = json.loads(up.stdout)["job_log"]
+    st = subprocess.run([ctx.args.ferry, "status", "--json", log],
+                        env=ctx.env(), capture_output=True, text=True)
+    doc = json.loads(st.stdout)
+    assert doc["objects_uploaded"] == 1 and \
+        doc["imports"][0]["state"] == "completed", doc
     kinds = [e.get("event") for e in events(log)]
     assert kinds.index("object") < kinds.index("import_submitted")
     assert kinds[-2:] == ["import_state", "stage"]

@@ -83,8 +83,7 @@ static cJSON *find_case(cJSON *arr, const char *field, const char *value)
 {
     cJSON *c;
 
-    cJSON_ArrayForEach(c, arr)
-    {
+    cJSON_ArrayForEach (c, arr) {
         const char *s = json_str(c, field);
 
         if (s && strcmp(s, value) == 0)
@@ -242,8 +241,7 @@ static void test_conformance_case(void **state)
         snprintf(expires, sizeof(expires), "%s", json_str(c, "expiration"));
 
     headers[nh++] = (struct ferry_sigv4_pair){ "host", host.data };
-    cJSON_ArrayForEach(item, cJSON_GetObjectItem(c, "headers"))
-    {
+    cJSON_ArrayForEach (item, cJSON_GetObjectItem(c, "headers")) {
         assert_true(cJSON_IsString(item) && nh < MAXH);
         headers[nh++] =
             (struct ferry_sigv4_pair){ item->string, item->valuestring };
@@ -262,8 +260,7 @@ static void test_conformance_case(void **state)
     query[nq++] = (struct ferry_sigv4_pair){ "X-Goog-Expires", expires };
     query[nq++] =
         (struct ferry_sigv4_pair){ "X-Goog-SignedHeaders", signed_names.data };
-    cJSON_ArrayForEach(item, cJSON_GetObjectItem(c, "queryParameters"))
-    {
+    cJSON_ArrayForEach (item, cJSON_GetObjectItem(c, "queryParameters")) {
         assert_true(cJSON_IsString(item) && nq < MAXH);
         query[nq++] =
             (struct ferry_sigv4_pair){ item->string, item->valuestring };
@@ -306,8 +303,7 @@ static void pairs_from(struct ferry_sigv4_pair *out, size_t *n, cJSON *arr)
 {
     cJSON *item;
 
-    cJSON_ArrayForEach(item, arr)
-    {
+    cJSON_ArrayForEach (item, arr) {
         assert_true(*n < MAXH);
         out[*n].name = cJSON_GetArrayItem(item, 0)->valuestring;
         out[*n].value = cJSON_GetArrayItem(item, 1)->valuestring;
@@ -472,8 +468,7 @@ static void add_cases(struct CMUnitTest *t, size_t *n, cJSON *arr,
 {
     cJSON *c;
 
-    cJSON_ArrayForEach(c, arr)
-    {
+    cJSON_ArrayForEach (c, arr) {
         char *name;
 
         if (asprintf(&name, "%s/%s", prefix, json_str(c, field)) < 0)

@@ -221,8 +221,7 @@ static void pairs_from(struct ferry_sigv4_pair *out, size_t *n, cJSON *arr)
 {
     cJSON *item;
 
-    cJSON_ArrayForEach(item, arr)
-    {
+    cJSON_ArrayForEach (item, arr) {
         out[*n].name = cJSON_GetArrayItem(item, 0)->valuestring;
         out[*n].value = cJSON_GetArrayItem(item, 1)->valuestring;
         (*n)++;
@@ -241,8 +240,7 @@ static void test_s3_doc_example(void **state)
     char *raw_path;
     size_t i;
 
-    cJSON_ArrayForEach(h, cJSON_GetObjectItem(c, "headers"))
-    {
+    cJSON_ArrayForEach (h, cJSON_GetObjectItem(c, "headers")) {
         headers[nh].name = h->string;
         headers[nh++].value = h->valuestring;
     }
@@ -475,8 +473,7 @@ static void add_json_cases(struct CMUnitTest *t, size_t *n, cJSON *arr,
 {
     cJSON *c;
 
-    cJSON_ArrayForEach(c, arr)
-    {
+    cJSON_ArrayForEach (c, arr) {
         char *name;
 
         assert_true(asprintf(&name, "%s/%s", prefix, json_str(c, "name")) > 0);
