@@ -36,6 +36,7 @@ meson test -C build-asan --print-errorlogs --suite unit
 $PY tests/integration/upload_test.py --ferry build-asan/ferry \
     --server strict
 $PY tests/integration/import_test.py --ferry build-asan/ferry
+$PY tests/integration/check_test.py --ferry build-asan/ferry
 
 echo "== integration: strict S3 server"
 $PY tests/servers/test_s3strict.py
@@ -46,6 +47,9 @@ echo "== integration: strict server in Cloud Storage's dialect"
 $PY tests/integration/upload_test.py --ferry build/ferry --server gcs
 $PY tests/integration/upload_test.py --ferry build/ferry --server gcs \
     --sign-as aws
+
+echo "== ferry check: the rule table, for each API"
+$PY tests/integration/check_test.py --ferry build/ferry
 
 echo "== integration: import APIs (strict fakes of Zilliz v1, v2, Milvus)"
 $PY tests/servers/test_importfake.py

@@ -7,6 +7,7 @@
 static const char usage[] =
     "usage: ferry upload [options] PATH... --to DEST\n"
     "       ferry import [options] (--object-url URL... | --job JOB)\n"
+    "       ferry check [options] PATH...\n"
     "       ferry status [--json] [JOB]\n"
     "       ferry --help | --version | COMMAND --help\n\n"
     "Uploads local data files to S3, S3-compatible stores or Google Cloud\n"
@@ -29,6 +30,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "upload"))
         return ferry_cmd_upload(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "check"))
+        return ferry_cmd_check(argc - 1, argv + 1);
     if (!strcmp(argv[1], "import"))
         return ferry_cmd_import(argc - 1, argv + 1);
     if (!strcmp(argv[1], "status"))

@@ -31,32 +31,67 @@ static void add_file(struct ferry_scan *s, const char *path, const char *key,
 }
 
 static int walk(struct ferry_scan *s, const char *dir, const char *keybase,
-                struct ferry_error *err);
+                const char *root, struct ferry_error *err);
+
+static void skip(struct ferry_scan *s, const char *path, const char *why)
+{
+    s->skipped =
+        ferry_xrealloc(s->skipped, (s->nskipped + 1) * sizeof(*s->skipped));
+    s->skipped[s->nskipped].path = ferry_xstrdup(path);
+    s->skipped[s->nskipped++].why = why;
+}
+
+/* Does the link at path lead to a place inside root? */
+static bool inside(const char *path, const char *root)
+{
+    char target[PATH_MAX];
+    size_t n = strlen(root);
+
+    if (!realpath(path, target))
+        return false;
+    return !strncmp(target, root, n) && (target[n] == '/' || !target[n]);
+}
 
 static int visit(struct ferry_scan *s, const char *path, const char *key,
-                 bool top, struct ferry_error *err)
+                 const char *root, struct ferry_error *err)
 {
+    bool top = root == NULL;
     struct stat lst, st;
 
-    if (lstat(path, &lst) || stat(path, &st)) {
+    if (lstat(path, &lst))
         return ferry_error_set(err, FERRY_EIO, "cannot read \"%s\": %s", path,
                                strerror(errno));
+    if (stat(path, &st)) {
+        if (!top && S_ISLNK(lst.st_mode)) {
+            skip(s, path, "broken symbolic link");
+            return 0;
+        }
+        return ferry_error_set(err, FERRY_EIO, "cannot read \"%s\": %s", path,
+                               strerror(errno));
+    }
+    if (!top && S_ISLNK(lst.st_mode) && S_ISDIR(st.st_mode)) {
+        skip(s, path, "symbolic link to a directory (not followed)");
+        return 0;
+    }
+    if (!top && S_ISLNK(lst.st_mode) && !inside(path, root)) {
+        skip(s, path, "symbolic link out of the tree");
+        return 0;
     }
     if (S_ISREG(st.st_mode)) {
         add_file(s, path, key, &st);
         return 0;
     }
-    if (S_ISDIR(st.st_mode) && (top || !S_ISLNK(lst.st_mode))) {
+    if (S_ISDIR(st.st_mode)) {
         struct ferry_buf kb;
         int rc;
 
         ferry_buf_init(&kb);
         ferry_buf_addf(&kb, "%s/", key);
-        rc = walk(s, path, kb.data, err);
+        rc = walk(s, path, kb.data, top ? path : root, err);
         ferry_buf_release(&kb);
         return rc;
     }
-    ferry_warn("skipping \"%s\": not a regular file", path);
+    skip(s, path, "not a regular file");
     return 0;
 }
 
@@ -66,7 +101,7 @@ static int cmp_name(const void *a, const void *b)
 }
 
 static int walk(struct ferry_scan *s, const char *dir, const char *keybase,
-                struct ferry_error *err)
+                const char *root, struct ferry_error *err)
 {
     DIR *d = opendir(dir);
     char **names = NULL;
@@ -84,7 +119,8 @@ static int walk(struct ferry_scan *s, const char *dir, const char *keybase,
         names[n++] = ferry_xstrdup(e->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof(*names), cmp_name);
+    if (n)
+        qsort(names, n, sizeof(*names), cmp_name);
     for (i = 0; i < n && !rc; i++) {
         struct ferry_buf p, k;
 
@@ -92,7 +128,7 @@ static int walk(struct ferry_scan *s, const char *dir, const char *keybase,
         ferry_buf_init(&k);
         ferry_buf_addf(&p, "%s/%s", dir, names[i]);
         ferry_buf_addf(&k, "%s%s", keybase, names[i]);
-        rc = visit(s, p.data, k.data, false, err);
+        rc = visit(s, p.data, k.data, root, err);
         ferry_buf_release(&p);
         ferry_buf_release(&k);
     }
@@ -134,7 +170,7 @@ static int one_path(struct ferry_scan *s, const char *arg, const char *dest_key,
         ferry_buf_adds(&key, dest_key);
     else
         ferry_buf_addf(&key, "%s%s", dest_key, basename(base));
-    rc = visit(s, abs, key.data, true, err);
+    rc = visit(s, abs, key.data, NULL, err);
     ferry_buf_release(&key);
     return rc;
 }
@@ -158,7 +194,8 @@ int ferry_scan_paths(struct ferry_scan *out, const char *const *paths,
     for (i = 0; i < npaths && !rc; i++)
         rc = one_path(out, paths[i], dest_key, !folder, err);
     if (!rc) {
-        qsort(out->files, out->n, sizeof(*out->files), cmp_key);
+        if (out->n)
+            qsort(out->files, out->n, sizeof(*out->files), cmp_key);
         for (i = 1; i < out->n && !rc; i++) {
             if (!strcmp(out->files[i].key, out->files[i - 1].key))
                 rc = ferry_error_set(err, FERRY_EUSAGE,
@@ -182,5 +219,8 @@ void ferry_scan_release(struct ferry_scan *s)
         free(s->files[i].key);
     }
     free(s->files);
+    for (i = 0; i < s->nskipped; i++)
+        free(s->skipped[i].path);
+    free(s->skipped);
     memset(s, 0, sizeof(*s));
 }

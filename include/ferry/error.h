@@ -25,6 +25,7 @@ enum ferry_rc {
     FERRY_ECREDS,   /* no or unusable credentials */
     FERRY_ETOOBIG,  /* a file the store cannot hold */
     FERRY_EJOBLOG,  /* the job log is unreadable or inconsistent */
+    FERRY_ERULES,   /* the input files break the import rules */
 };
 
 struct ferry_error {

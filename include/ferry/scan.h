@@ -5,9 +5,11 @@
  * PREFIX + its name + "/" + each file's path below it (DESIGN section
  * 2).  A single file with a destination key not ending in '/' is stored
  * at exactly that key.  Symbolic links to files are followed; links to
- * directories are not descended (they could loop); other special files
- * are skipped with a warning.  The list is sorted by key, and two paths
- * that would land on the same key are an error.
+ * directories are not descended (they could loop), nor are links that
+ * lead out of the directory given; they, broken links and special files
+ * are skipped and listed in `skipped` for the caller to report.  The
+ * list is sorted by key, and two paths that would land on the same key
+ * are an error.
  */
 #ifndef FERRY_SCAN_H
 #define FERRY_SCAN_H
@@ -24,10 +26,17 @@ struct ferry_scan_file {
     int64_t mtime_ns;
 };
 
+struct ferry_scan_skip {
+    char *path;      /* owned */
+    const char *why; /* static text */
+};
+
 struct ferry_scan {
     struct ferry_scan_file *files;
     size_t n;
     uint64_t total_bytes;
+    struct ferry_scan_skip *skipped;
+    size_t nskipped;
 };
 
 /*

@@ -20,6 +20,7 @@ enum ferry_exit {
 int ferry_cmd_upload(int argc, char **argv);
 int ferry_cmd_status(int argc, char **argv);
 int ferry_cmd_import(int argc, char **argv);
+int ferry_cmd_check(int argc, char **argv);
 
 /* Prints "ferry: error: MSG" (one line) and returns the exit code. */
 int ferry_cmd_fail(int exit_code, const struct ferry_error *err);

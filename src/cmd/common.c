@@ -32,6 +32,7 @@ int ferry_cmd_exit_for(int code)
     case FERRY_ECREDS:
     case FERRY_ETOOBIG: return FERRY_EXIT_USAGE;
     case FERRY_EINTR: return FERRY_EXIT_INTERRUPTED;
+    case FERRY_ERULES: return FERRY_EXIT_RULES;
     default: return FERRY_EXIT_FAILED;
     }
 }

@@ -16,6 +16,7 @@
 #include "ferry/log.h"
 #include "ferry/objurl.h"
 #include "ferry/progress.h"
+#include "ferry/rules.h"
 #include "ferry/scan.h"
 #include "ferry/store.h"
 #include "ferry/strutil.h"
@@ -36,6 +37,9 @@ static const char usage[] =
     "  --concurrency N        transfers in flight (default 8)\n"
     "  --ca-file FILE         CA certificates for TLS\n"
     "  --job-log FILE         where the job log goes\n"
+    "  --api v1|v2|milvus     check that API's import rules first and\n"
+    "                         upload only what it can import\n"
+    "  --no-check             skip those checks\n"
     "  --dry-run              print the requests, send nothing\n"
     "  --json                 one JSON document on stdout\n"
     "  -q, --quiet            errors only\n"
@@ -49,6 +53,8 @@ struct upload_args {
     const char *ca_file;
     const char *job_log;
     const char *sign_as;
+    const char *api; /* import rules to check first */
+    int no_check;
     uint64_t part_size;
     uint64_t threshold;
     uint64_t concurrency;
@@ -75,6 +81,8 @@ enum {
     OPT_DRY_RUN,
     OPT_JSON,
     OPT_SIGN_AS,
+    OPT_API,
+    OPT_NO_CHECK,
     OPT_HELP,
 };
 
@@ -92,6 +100,8 @@ static const struct option long_opts[] = {
     { "dry-run", no_argument, NULL, OPT_DRY_RUN },
     { "json", no_argument, NULL, OPT_JSON },
     { "sign-as", required_argument, NULL, OPT_SIGN_AS },
+    { "api", required_argument, NULL, OPT_API },
+    { "no-check", no_argument, NULL, OPT_NO_CHECK },
     { "quiet", no_argument, NULL, 'q' },
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, OPT_HELP },
@@ -119,6 +129,8 @@ static int parse_one(struct upload_args *a, int c, const char *v)
     case OPT_DRY_RUN: a->dry_run = 1; break;
     case OPT_JSON: a->json = 1; break;
     case OPT_SIGN_AS: a->sign_as = v; break;
+    case OPT_API: a->api = v; break;
+    case OPT_NO_CHECK: a->no_check = 1; break;
     case 'q': a->quiet = 1; break;
     case 'v': a->verbose = 1; break;
     case OPT_PART_SIZE:
@@ -176,6 +188,10 @@ static int parse_args(struct upload_args *a, int argc, char **argv)
         return ferry_cmd_usage_error("upload", "--to DEST is required");
     if (a->npaths == 0)
         return ferry_cmd_usage_error("upload", "no PATH to upload");
+    if (a->api && strcmp(a->api, "v1") && strcmp(a->api, "v2") &&
+        strcmp(a->api, "milvus"))
+        return ferry_cmd_usage_error("upload", "--api must be v1, v2 or "
+                                               "milvus");
     if (a->sign_as && strcmp(a->sign_as, "aws") && strcmp(a->sign_as, "goog"))
         return ferry_cmd_usage_error("upload", "--sign-as must be aws or goog");
     return 0;
@@ -570,6 +586,82 @@ static void job_release(struct job *j)
     ferry_buf_release(&j->log_path);
 }
 
+static bool in_units(const struct ferry_check *c, const char *path)
+{
+    size_t i, k;
+
+    for (i = 0; i < c->nunits; i++) {
+        for (k = 0; k < c->units[i].npaths; k++) {
+            if (!strcmp(c->units[i].paths[k], path))
+                return true;
+        }
+    }
+    return false;
+}
+
+/* Drops the files the import would skip (a .txt in a NumPy folder). */
+static void keep_importable(struct ferry_scan *scan,
+                            const struct ferry_check *c)
+{
+    size_t i, n = 0;
+
+    scan->total_bytes = 0;
+    for (i = 0; i < scan->n; i++) {
+        if (!in_units(c, scan->files[i].path)) {
+            free(scan->files[i].path);
+            free(scan->files[i].key);
+            continue;
+        }
+        scan->total_bytes += scan->files[i].size;
+        scan->files[n++] = scan->files[i];
+    }
+    scan->n = n;
+}
+
+/*
+ * With --api, the import rules are checked before any byte is sent
+ * (DESIGN section 5): errors stop the upload with exit status 3.
+ */
+static int check_rules(struct job *j, struct ferry_error *err)
+{
+    struct ferry_check_options o = { 0 };
+    struct ferry_check c;
+    size_t i;
+    int rc = 0;
+
+    if (!j->args.api)
+        return 0;
+    if (j->args.no_check) {
+        ferry_warn("--no-check: the import rules of --api %s are NOT checked",
+                   j->args.api);
+        return 0;
+    }
+    o.api = !strcmp(j->args.api, "v2")       ? FERRY_API_V2
+            : !strcmp(j->args.api, "milvus") ? FERRY_API_MILVUS
+                                             : FERRY_API_V1;
+    ferry_rules_defaults(&o.limits, o.api);
+    ferry_check_paths(&c, (const char *const *)j->args.paths,
+                      (size_t)j->args.npaths, &o, err);
+    for (i = 0; i < c.nfindings; i++) {
+        const struct ferry_finding *f = &c.findings[i];
+
+        ferry_log(f->severity == FERRY_WARNING ? FERRY_LOG_WARN
+                                               : FERRY_LOG_ERROR,
+                  "\"%s\": %s: %s%s%s", f->path, f->rule, f->message,
+                  f->fix ? "; " : "", f->fix ? f->fix : "");
+    }
+    if (c.nerrors)
+        rc = ferry_error_set(err, FERRY_ERULES,
+                             "the files break %zu import "
+                             "rule%s of --api %s (see 'ferry check'); "
+                             "nothing was uploaded",
+                             c.nerrors, c.nerrors == 1 ? "" : "s", j->args.api);
+    else
+        keep_importable(&j->scan, &c);
+    ferry_check_release(&c);
+    return rc;
+}
+
 static int prepare(struct job *j, struct ferry_error *err)
 {
     int rc = resolve(j, err);
@@ -577,6 +669,11 @@ static int prepare(struct job *j, struct ferry_error *err)
     if (!rc && ferry_scan_paths(&j->scan, (const char *const *)j->args.paths,
                                 (size_t)j->args.npaths, j->dest.key, err))
         rc = err->code = FERRY_EUSAGE;
+    for (size_t i = 0; !rc && i < j->scan.nskipped; i++)
+        ferry_warn("skipping \"%s\": %s", j->scan.skipped[i].path,
+                   j->scan.skipped[i].why);
+    if (!rc)
+        rc = check_rules(j, err);
     if (!rc && j->scan.n == 0)
         rc = ferry_error_set(err, FERRY_EUSAGE,
                              "no files to upload in the given paths");

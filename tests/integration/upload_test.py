@@ -534,6 +534,32 @@ def test_create_and_list_faults_are_survived(ctx):
                        {"op": "complete", "fault": "reset"}])
 
 
+def test_api_rules_are_checked_before_any_byte(ctx):
+    d = ctx.tree("rules")
+    with open(os.path.join(d, "a.json"), "w") as f:
+        f.write('{"rows": [{"id": 1}]}')
+    with open(os.path.join(d, "b.json"), "w") as f:
+        f.write('[{"id": 2}]')
+    with open(os.path.join(d, "notes.txt"), "w") as f:
+        f.write("not data")
+    b = ctx.new_bucket()
+    ctx.server.control("DELETE", "/_ferry/log")
+    r = ctx.ferry(d, "--to", ctx.scheme + "://%s/r/" % b, "--api", "v1")
+    assert r.returncode == 3, (r.returncode, r.stderr)
+    assert "v1-one-json-file" in r.stderr and "nothing was uploaded" in \
+        r.stderr
+    assert ctx.server.requests_seen() == []
+    r = ctx.ferry(d, "--to", ctx.scheme + "://%s/r/" % b, "--api", "v2",
+                  "--json")
+    assert r.returncode == 0, r.stderr
+    keys = sorted(o["key"] for o in json.loads(r.stdout)["objects"])
+    assert keys == ["r/rules/a.json", "r/rules/b.json"], keys
+    assert "notes.txt" in r.stderr and "not-importable" in r.stderr
+    r = ctx.ferry(d, "--to", ctx.scheme + "://%s/r2/" % b, "--api", "v1",
+                  "--no-check")
+    assert r.returncode == 0 and "NOT checked" in r.stderr, r.stderr
+
+
 def test_lost_complete_answer_is_survived(ctx):
     # The upload completed but its answer was lost: the retried Complete
     # (or, where the server says NoSuchUpload, a HEAD) finds it done.
@@ -709,6 +735,7 @@ STRICT_ONLY = [test_slowdown_on_a_part_is_survived,
                test_create_and_list_faults_are_survived,
                test_clock_skew_is_corrected,
                test_lost_complete_answer_is_survived,
+               test_api_rules_are_checked_before_any_byte,
                test_fatal_error_stops_the_whole_job,
                test_second_interrupt_while_retrying_stops_at_once,
                test_dry_run_sends_nothing,
