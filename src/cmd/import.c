@@ -15,8 +15,10 @@
 #include "ferry/importer.h"
 #include "ferry/joblog.h"
 #include "ferry/log.h"
+#include "ferry/npy.h"
 #include "ferry/objurl.h"
 #include "ferry/progress.h"
+#include "ferry/store.h"
 #include "ferry/strutil.h"
 #include "ferry/timeutil.h"
 
@@ -45,6 +47,8 @@ static const char usage[] =
     "  --ca-file FILE            CA certificates for TLS\n"
     "  --dry-run                 print the request, send nothing\n"
     "  --list                    list the import jobs the server knows\n"
+    "  --allow-foreign-objects   import a folder that holds objects the\n"
+    "                            upload job did not upload\n"
     "  --json, -q, -v\n";
 
 struct import_args {
@@ -62,7 +66,7 @@ struct import_args {
     const char *ca_file;
     double poll_interval; /* 0: rising */
     double timeout;       /* 0: none */
-    int no_wait, dry_run, json, quiet, verbose, list;
+    int no_wait, dry_run, json, quiet, verbose, list, allow_foreign;
 };
 
 enum {
@@ -88,6 +92,7 @@ enum {
     O_JSON,
     O_HELP,
     O_LIST,
+    O_FOREIGN,
 };
 
 static const struct option long_opts[] = {
@@ -112,6 +117,7 @@ static const struct option long_opts[] = {
     { "dry-run", no_argument, NULL, O_DRY },
     { "json", no_argument, NULL, O_JSON },
     { "list", no_argument, NULL, O_LIST },
+    { "allow-foreign-objects", no_argument, NULL, O_FOREIGN },
     { "quiet", no_argument, NULL, 'q' },
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, O_HELP },
@@ -186,6 +192,7 @@ static int parse_one(struct import_args *a, int c, const char *v)
     case O_DRY: a->dry_run = 1; break;
     case O_JSON: a->json = 1; break;
     case O_LIST: a->list = 1; break;
+    case O_FOREIGN: a->allow_foreign = 1; break;
     case 'q': a->quiet = 1; break;
     case 'v': a->verbose = 1; break;
     default: return usage_error("unknown option");
@@ -242,12 +249,22 @@ struct submission {
     bool reported;
 };
 
+/* One import unit: URLs (Zilliz, always one) or keys (Milvus). */
+struct job_unit {
+    char **items;
+    size_t n;
+    char *prefix; /* a folder URL's key prefix, else NULL */
+};
+
 struct import_job {
     struct import_args args;
     char *cluster_id, *cloud_region;
     struct ferry_buf base_url;
-    char **items; /* URLs (Zilliz) or keys (Milvus) */
-    size_t nitems;
+    struct job_unit *units; /* what to import, unit by unit */
+    size_t nunits;
+    char **uploaded; /* keys the upload job uploaded */
+    size_t nuploaded;
+    cJSON *upload_settings; /* the upload job's settings event */
     enum ferry_objurl_store store;
     struct ferry_creds bucket;
     bool have_bucket;
@@ -304,10 +321,21 @@ static int resolve_base(struct import_job *j, struct ferry_error *err)
     return 0;
 }
 
-static void add_item(struct import_job *j, const char *s)
+static struct job_unit *add_unit(struct import_job *j, const char *prefix)
 {
-    j->items = ferry_xrealloc(j->items, (j->nitems + 1) * sizeof(*j->items));
-    j->items[j->nitems++] = ferry_xstrdup(s);
+    struct job_unit *u;
+
+    j->units = ferry_xrealloc(j->units, (j->nunits + 1) * sizeof(*j->units));
+    u = &j->units[j->nunits++];
+    memset(u, 0, sizeof(*u));
+    u->prefix = prefix ? ferry_xstrdup(prefix) : NULL;
+    return u;
+}
+
+static void add_item(struct job_unit *u, const char *s)
+{
+    u->items = ferry_xrealloc(u->items, (u->n + 1) * sizeof(*u->items));
+    u->items[u->n++] = ferry_xstrdup(s);
 }
 
 /*
@@ -354,19 +382,87 @@ static int add_object(struct import_job *j, const char *url, size_t idx,
         ferry_objurl_build(&b, u.store, u.bucket, u.key, j->args.style,
                            j->args.region ? j->args.region : u.region);
     if (!rc)
-        add_item(j, b.data);
+        add_item(add_unit(j, NULL), b.data);
     ferry_buf_release(&b);
     ferry_objurl_release(&u);
     return rc;
 }
 
+static bool is_npy_key(const char *key)
+{
+    return ferry_kind_of(key) == FERRY_KIND_NPY;
+}
+
+static void remember_upload(struct import_job *j, const char *key)
+{
+    j->uploaded =
+        ferry_xrealloc(j->uploaded, (j->nuploaded + 1) * sizeof(*j->uploaded));
+    j->uploaded[j->nuploaded++] = ferry_xstrdup(key);
+}
+
+static enum ferry_objurl_store job_store(const struct import_job *j)
+{
+    const char *st =
+        cJSON_GetStringValue(cJSON_GetObjectItem(j->upload_settings, "store"));
+
+    return st && !strcmp(st, "gcs") ? FERRY_STORE_GCS : FERRY_STORE_S3;
+}
+
+/*
+ * An upload job's objects as import units: each NumPy folder is one
+ * unit (its folder URL for Zilliz, its keys for Milvus), every other
+ * object its own.
+ */
+static void units_of_job(struct import_job *j, const char *bucket)
+{
+    struct job_unit *npy = NULL;
+    struct ferry_buf dir, url;
+    size_t i;
+
+    ferry_buf_init(&dir);
+    ferry_buf_init(&url);
+    j->store = job_store(j);
+    for (i = 0; i < j->nuploaded; i++) {
+        const char *key = j->uploaded[i];
+        const char *slash = strrchr(key, '/');
+        size_t dlen = slash ? (size_t)(slash - key) + 1 : 0;
+
+        ferry_buf_reset(&url);
+        if (!is_npy_key(key)) {
+            ferry_objurl_build(&url, j->store, bucket, key, j->args.style,
+                               j->args.region);
+            add_item(add_unit(j, NULL),
+                     j->args.api == FERRY_API_MILVUS ? key : url.data);
+            continue;
+        }
+        if (!npy || dir.len != dlen || strncmp(dir.data, key, dlen)) {
+            ferry_buf_reset(&dir);
+            ferry_buf_add(&dir, key, dlen);
+            npy = add_unit(j, dir.data);
+            if (j->args.api != FERRY_API_MILVUS) {
+                ferry_objurl_build(&url, j->store, bucket, dir.data,
+                                   j->args.style, j->args.region);
+                add_item(npy, url.data);
+            }
+        }
+        if (j->args.api == FERRY_API_MILVUS)
+            add_item(npy, key);
+    }
+    ferry_buf_release(&dir);
+    ferry_buf_release(&url);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* The objects an upload job finished, from its job log. */
 static int objects_of_job(struct import_job *j, struct ferry_error *err)
 {
-    struct ferry_buf path, url;
+    struct ferry_buf path;
     cJSON *events = NULL, *ev;
-    const char *bucket = NULL, *store = "s3";
-    size_t n = 0;
+    const char *bucket;
     int rc;
 
     ferry_buf_init(&path);
@@ -380,32 +476,26 @@ static int objects_of_job(struct import_job *j, struct ferry_error *err)
     ferry_buf_release(&path);
     if (rc)
         return rc;
-    ferry_buf_init(&url);
     cJSON_ArrayForEach (ev, events) {
-        cJSON *type = cJSON_GetObjectItem(ev, "event");
-        cJSON *key = cJSON_GetObjectItem(ev, "key");
+        const char *type =
+            cJSON_GetStringValue(cJSON_GetObjectItem(ev, "event"));
+        const char *key = cJSON_GetStringValue(cJSON_GetObjectItem(ev, "key"));
 
-        if (!cJSON_IsString(type))
-            continue;
-        if (!strcmp(type->valuestring, "settings")) {
-            bucket = cJSON_GetStringValue(cJSON_GetObjectItem(ev, "bucket"));
-            store = cJSON_GetStringValue(cJSON_GetObjectItem(ev, "store"));
-        } else if (!strcmp(type->valuestring, "object") && bucket &&
-                   cJSON_IsString(key) && !rc) {
-            ferry_buf_reset(&url);
-            ferry_objurl_format(&url,
-                                store && !strcmp(store, "gcs") ? FERRY_STORE_GCS
-                                                               : FERRY_STORE_S3,
-                                bucket, key->valuestring);
-            rc = add_object(j, url.data, n++, err);
-        }
+        if (type && !strcmp(type, "settings") && !j->upload_settings)
+            j->upload_settings = cJSON_Duplicate(ev, true);
+        else if (type && !strcmp(type, "object") && key)
+            remember_upload(j, key);
     }
-    ferry_buf_release(&url);
     cJSON_Delete(events);
-    if (!rc && n == 0)
-        rc = ferry_error_set(err, FERRY_EUSAGE,
-                             "job \"%s\" uploaded no objects yet", j->args.job);
-    return rc;
+    bucket =
+        cJSON_GetStringValue(cJSON_GetObjectItem(j->upload_settings, "bucket"));
+    if (!bucket || !j->nuploaded)
+        return ferry_error_set(err, FERRY_EUSAGE,
+                               "job \"%s\" uploaded no objects yet",
+                               j->args.job);
+    qsort(j->uploaded, j->nuploaded, sizeof(*j->uploaded), cmp_str);
+    units_of_job(j, bucket);
+    return 0;
 }
 
 static int collect_objects(struct import_job *j, struct ferry_error *err)
@@ -449,19 +539,19 @@ static int load_bucket_keys(struct import_job *j, struct ferry_error *err)
 /* v1 takes one URL per request; v2 and Milvus one request for all. */
 static void plan_submissions(struct import_job *j)
 {
-    size_t i, per = j->args.api == FERRY_API_V1 ? 1 : j->nitems;
+    size_t i, per = j->args.api == FERRY_API_V1 ? 1 : j->nunits;
 
-    j->nsubs = (j->nitems + per - 1) / per;
+    j->nsubs = (j->nunits + per - 1) / per;
     j->subs = ferry_xcalloc(j->nsubs, sizeof(*j->subs));
     for (i = 0; i < j->nsubs; i++) {
         struct submission *s = &j->subs[i];
         size_t k, first = i * per;
 
-        s->nunits = j->nitems - first < per ? j->nitems - first : per;
+        s->nunits = j->nunits - first < per ? j->nunits - first : per;
         s->units = ferry_xcalloc(s->nunits, sizeof(*s->units));
         for (k = 0; k < s->nunits; k++) {
-            s->units[k].items = (const char *const *)&j->items[first + k];
-            s->units[k].n = 1;
+            s->units[k].items = (const char *const *)j->units[first + k].items;
+            s->units[k].n = j->units[first + k].n;
         }
     }
 }
@@ -484,6 +574,97 @@ static int open_importer(struct import_job *j, struct ferry_error *err)
     return ferry_importer_new(&j->im, &cfg, err);
 }
 
+static bool uploaded_by_job(const struct import_job *j, const char *key)
+{
+    const char *k = key;
+
+    return bsearch(&k, j->uploaded, j->nuploaded, sizeof(*j->uploaded),
+                   cmp_str) != NULL;
+}
+
+/* A store on the upload job's endpoint, to list a folder's objects. */
+static int job_store_open(struct ferry_store **out, struct import_job *j,
+                          struct ferry_error *err)
+{
+    cJSON *st = j->upload_settings;
+    struct ferry_store_config cfg = { 0 };
+    const char *sign = cJSON_GetStringValue(cJSON_GetObjectItem(st, "sign_as"));
+
+    cfg.dialect =
+        sign && !strcmp(sign, "goog") ? &ferry_sigv4_goog : &ferry_sigv4_aws;
+    cfg.endpoint = cJSON_GetStringValue(cJSON_GetObjectItem(st, "endpoint"));
+    cfg.region = cJSON_GetStringValue(cJSON_GetObjectItem(st, "region"));
+    cfg.bucket = cJSON_GetStringValue(cJSON_GetObjectItem(st, "bucket"));
+    cfg.path_style = cJSON_IsTrue(cJSON_GetObjectItem(st, "path_style"));
+    cfg.gcs = job_store(j) == FERRY_STORE_GCS;
+    cfg.creds = &j->bucket;
+    cfg.http.ca_file = j->args.ca_file;
+    cfg.max_attempts = 4;
+    if (!cfg.region)
+        cfg.region = "us-east-1";
+    return ferry_store_new(out, &cfg, err);
+}
+
+static int foreign_in(struct import_job *j, struct ferry_store *store,
+                      const struct job_unit *u, struct ferry_error *err)
+{
+    struct ferry_store_op op;
+    struct ferry_buf names;
+    size_t i, n = 0;
+    int rc;
+
+    ferry_store_op_init(&op, FERRY_OP_LIST, NULL);
+    op.prefix = u->prefix;
+    rc = ferry_store_exec(store, &op);
+    if (rc) {
+        *err = op.err;
+        ferry_store_op_release(&op);
+        return rc;
+    }
+    ferry_buf_init(&names);
+    for (i = 0; i < op.nobjects; i++) {
+        if (uploaded_by_job(j, op.objects[i].key))
+            continue;
+        if (n++ < 10)
+            ferry_buf_addf(&names, "%s\"%s\"", n > 1 ? ", " : "",
+                           op.objects[i].key);
+    }
+    if (n)
+        rc = ferry_error_set(err, FERRY_ERULES,
+                             "folder \"%s\" holds %zu object%s this job did "
+                             "not upload, which would be imported too: %s%s "
+                             "(--allow-foreign-objects to import them)",
+                             u->prefix, n, n == 1 ? "" : "s", names.data,
+                             n > 10 ? ", ..." : "");
+    ferry_buf_release(&names);
+    ferry_store_op_release(&op);
+    return rc;
+}
+
+/*
+ * Before a folder URL is imported, its prefix is listed: objects there
+ * that the upload job did not upload would be imported too (DESIGN 5).
+ */
+static int check_foreign(struct import_job *j, struct ferry_error *err)
+{
+    struct ferry_store *store = NULL;
+    size_t i;
+    int rc = 0;
+
+    if (!j->upload_settings || j->args.allow_foreign ||
+        j->args.api == FERRY_API_MILVUS)
+        return 0;
+    for (i = 0; i < j->nunits && !rc; i++) {
+        if (!j->units[i].prefix)
+            continue;
+        if (!store && (rc = job_store_open(&store, j, err)) != 0)
+            break;
+        rc = foreign_in(j, store, &j->units[i], err);
+    }
+    ferry_store_free(store);
+    return rc;
+}
+
 static int prepare(struct import_job *j, struct ferry_error *err)
 {
     const char *env =
@@ -501,6 +682,8 @@ static int prepare(struct import_job *j, struct ferry_error *err)
     rc = ferry_creds_api_key(&j->api_key, j->args.api_key_file, env, err);
     if (!rc)
         rc = load_bucket_keys(j, err);
+    if (!rc)
+        rc = check_foreign(j, err);
     return rc;
 }
 
@@ -578,7 +761,8 @@ static void log_submission(struct import_job *j, const struct submission *s)
     cJSON_AddStringToObject(ev, "api", api_names[j->args.api]);
     arr = cJSON_AddArrayToObject(ev, "objects");
     for (k = 0; k < s->nunits; k++)
-        cJSON_AddItemToArray(arr, cJSON_CreateString(s->units[k].items[0]));
+        for (size_t m = 0; m < s->units[k].n; m++)
+            cJSON_AddItemToArray(arr, cJSON_CreateString(s->units[k].items[m]));
     cJSON_AddStringToObject(ev, "job_id", s->job_id);
     log_event(j, ev, true);
 }
@@ -789,8 +973,9 @@ static void print_json(const struct import_job *j, const char *state,
             cJSON_AddStringToObject(x, "job_id", s->job_id);
         objs = cJSON_AddArrayToObject(x, "objects");
         for (k = 0; k < s->nunits; k++)
-            cJSON_AddItemToArray(objs,
-                                 cJSON_CreateString(s->units[k].items[0]));
+            for (size_t m = 0; m < s->units[k].n; m++)
+                cJSON_AddItemToArray(objs,
+                                     cJSON_CreateString(s->units[k].items[m]));
         cJSON_AddStringToObject(x, "state",
                                 s->job_id ? ferry_import_state_name(s->st.state)
                                           : "not submitted");
@@ -865,9 +1050,17 @@ static void job_release(struct import_job *j)
         ferry_import_status_release(&j->subs[i].st);
     }
     free(j->subs);
-    for (i = 0; i < j->nitems; i++)
-        free(j->items[i]);
-    free(j->items);
+    for (i = 0; i < j->nunits; i++) {
+        for (size_t k = 0; k < j->units[i].n; k++)
+            free(j->units[i].items[k]);
+        free(j->units[i].items);
+        free(j->units[i].prefix);
+    }
+    free(j->units);
+    for (i = 0; i < j->nuploaded; i++)
+        free(j->uploaded[i]);
+    free(j->uploaded);
+    cJSON_Delete(j->upload_settings);
     if (j->have_bucket)
         ferry_creds_release(&j->bucket);
     if (j->api_key) {

@@ -430,6 +430,40 @@ def test_import_of_an_upload_job_appends_to_its_log(ctx):
     assert kinds[-2:] == ["import_state", "stage"]
 
 
+def test_numpy_folder_of_a_job_is_one_unit_and_foreign_objects_refused(ctx):
+    d = os.path.join(ctx.work, "npyjob", "chunk1")
+    os.makedirs(d, exist_ok=True)
+    for name in ("id.npy", "vector.npy"):
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(b"\x93NUMPY" + b"\0" * 100)
+    up = subprocess.run(
+        [ctx.args.ferry, "upload", "--endpoint", ctx.srv.s3_endpoint,
+         os.path.dirname(d), "--to", "s3://%s/n/" % BUCKET, "--json"],
+        env=ctx.env(), capture_output=True, text=True, timeout=60)
+    assert up.returncode == 0, up.stderr
+    job = json.loads(up.stdout)["job"]
+    ctx.srv.client.put_object(Bucket=BUCKET, Key="n/npyjob/chunk1/x.npy",
+                              Body=b"foreign")
+    ctx.srv.control("DELETE", "/_fake/requests")
+    r = ctx.ferry("v2", "--job", job, "--collection", "books")
+    assert r.returncode == 3, (r.returncode, r.stderr)
+    line = one_error_line(r)
+    assert '"n/npyjob/chunk1/x.npy"' in line and "did not upload" in line
+    assert ctx.srv.requests_seen() == []
+    r = ctx.ferry("v2", "--job", job, "--collection", "books",
+                  "--allow-foreign-objects")
+    assert r.returncode == 0, r.stderr
+    create = [q for q in ctx.srv.requests_seen() if q["route"] == "create"]
+    assert create[0]["body"]["objectUrls"] == [
+        ["s3://%s/n/npyjob/chunk1/" % BUCKET]], create[0]["body"]
+    r = ctx.ferry("milvus", "--job", job, "--collection", "books",
+                  "--no-wait")
+    assert r.returncode == 0, r.stderr
+    create = [q for q in ctx.srv.requests_seen() if q["route"] == "create"]
+    assert create[-1]["body"]["files"] == [
+        ["n/npyjob/chunk1/id.npy", "n/npyjob/chunk1/vector.npy"]]
+
+
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
 
 
