@@ -7,6 +7,7 @@
 static const char usage[] =
     "usage: ferry upload [options] PATH... --to DEST\n"
     "       ferry import [options] (--object-url URL... | --job JOB)\n"
+    "       ferry upload-and-import [options] PATH... --to DEST\n"
     "       ferry check [options] PATH...\n"
     "       ferry status [--json] [JOB]\n"
     "       ferry --help | --version | COMMAND --help\n\n"
@@ -30,6 +31,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "upload"))
         return ferry_cmd_upload(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "upload-and-import"))
+        return ferry_cmd_upload_and_import(argc - 1, argv + 1);
     if (!strcmp(argv[1], "check"))
         return ferry_cmd_check(argc - 1, argv + 1);
     if (!strcmp(argv[1], "import"))

@@ -21,6 +21,14 @@ int ferry_cmd_upload(int argc, char **argv);
 int ferry_cmd_status(int argc, char **argv);
 int ferry_cmd_import(int argc, char **argv);
 int ferry_cmd_check(int argc, char **argv);
+int ferry_cmd_upload_and_import(int argc, char **argv);
+
+struct ferry_buf;
+/* ferry upload, giving the job log's path to the caller when not NULL. */
+int ferry_cmd_upload_job(int argc, char **argv, struct ferry_buf *job_log);
+
+/* Checks import options (and the API key) without doing anything. */
+int ferry_cmd_import_validate(int argc, char **argv);
 
 /* Prints "ferry: error: MSG" (one line) and returns the exit code. */
 int ferry_cmd_fail(int exit_code, const struct ferry_error *err);

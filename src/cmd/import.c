@@ -1186,3 +1186,31 @@ int ferry_cmd_import(int argc, char **argv)
     job_release(&j);
     return rc;
 }
+
+int ferry_cmd_import_validate(int argc, char **argv)
+{
+    struct import_job j;
+    struct ferry_error err;
+    const char *env;
+    int rc;
+
+    memset(&j, 0, sizeof(j));
+    ferry_error_clear(&err);
+    ferry_buf_init(&j.base_url);
+    ferry_buf_init(&j.log_path);
+    rc = parse_args(&j.args, argc, argv);
+    if (rc) {
+        free(j.args.urls);
+        return rc < 0 ? FERRY_EXIT_USAGE : rc;
+    }
+    env = j.args.api == FERRY_API_MILVUS ? "MILVUS_TOKEN" : "ZILLIZ_API_KEY";
+    rc = resolve_cluster(&j, &err);
+    if (!rc)
+        rc = resolve_base(&j, &err);
+    if (!rc && !j.args.dry_run)
+        rc = ferry_creds_api_key(&j.api_key, j.args.api_key_file, env, &err);
+    if (rc)
+        rc = ferry_cmd_fail(ferry_cmd_exit_for(rc), &err);
+    job_release(&j);
+    return rc;
+}

@@ -55,6 +55,7 @@ struct upload_args {
     const char *sign_as;
     const char *api; /* import rules to check first */
     int no_check;
+    int no_results; /* upload-and-import prints the import's */
     uint64_t part_size;
     uint64_t threshold;
     uint64_t concurrency;
@@ -554,7 +555,8 @@ static int run_upload(struct job *j)
                j->log_path.data);
     rc = ferry_upload_run(&r, j->store, &j->scan, &o, &err);
     ferry_progress_finish(&prog);
-    print_results(j, &r, rc);
+    if (!j->args.no_results)
+        print_results(j, &r, rc);
     r_failed = r.failed;
     ferry_upload_result_release(&r);
     ferry_joblog_close(j->log);
@@ -692,6 +694,11 @@ static int prepare(struct job *j, struct ferry_error *err)
 
 int ferry_cmd_upload(int argc, char **argv)
 {
+    return ferry_cmd_upload_job(argc, argv, NULL);
+}
+
+int ferry_cmd_upload_job(int argc, char **argv, struct ferry_buf *job_log)
+{
     struct job j;
     struct ferry_error err;
     int rc;
@@ -701,6 +708,7 @@ int ferry_cmd_upload(int argc, char **argv)
     rc = parse_args(&j.args, argc, argv);
     if (rc)
         return rc < 0 ? FERRY_EXIT_OK : rc;
+    j.args.no_results = job_log != NULL;
     ferry_cmd_set_verbosity(j.args.quiet, j.args.verbose);
     ferry_buf_init(&j.log_path);
     rc = prepare(&j, &err);
@@ -719,6 +727,13 @@ int ferry_cmd_upload(int argc, char **argv)
         rc = ferry_cmd_fail(ferry_cmd_exit_for(rc), &err);
         job_release(&j);
         return rc;
+    }
+    if (job_log) {
+        ferry_buf_adds(job_log, j.log_path.data);
+        /* Said at the start, so a lost terminal does not lose the job. */
+        ferry_info("job %s: if anything fails, continue with: ferry resume "
+                   "%s",
+                   j.id, j.id);
     }
     rc = run_upload(&j);
     job_release(&j);

@@ -464,6 +464,63 @@ def test_numpy_folder_of_a_job_is_one_unit_and_foreign_objects_refused(ctx):
         ["n/npyjob/chunk1/id.npy", "n/npyjob/chunk1/vector.npy"]]
 
 
+def upload_and_import(ctx, api, paths, *extra):
+    base = ctx.srv.url + ("/milvus" if api == "milvus" else "")
+    cmd = [ctx.args.ferry, "upload-and-import", "--endpoint",
+           ctx.srv.s3_endpoint, "--api", api, "--import-endpoint", base,
+           "--poll-interval", "0.1", "--collection", "books"] + list(extra)
+    if api != "milvus":
+        cmd += ["--cluster-id", CLUSTER, "--cloud-region", "aws-us-east-1"]
+    return subprocess.run(cmd + paths, env=ctx.env(), capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_upload_and_import_each_kind_through_each_api(ctx):
+    d = os.path.join(ctx.work, "uai")
+    os.makedirs(os.path.join(d, "vectors", "1"), exist_ok=True)
+    with open(os.path.join(d, "rows.json"), "w") as f:
+        f.write('{"rows": [{"id": 1}]}')
+    with open(os.path.join(d, "t.parquet"), "wb") as f:
+        f.write(b"PAR1" + b"\0" * 16 + b"PAR1")
+    for name, shape in (("id", "(3,)"), ("vector", "(3, 2)")):
+        hdr = ("{'descr': '<f4', 'fortran_order': False, 'shape': %s, }"
+               % shape)
+        hdr += " " * (63 - (10 + len(hdr)) % 64) + "\n"
+        n = 3 if name == "id" else 6
+        with open(os.path.join(d, "vectors", "1", name + ".npy"), "wb") as f:
+            f.write(b"\x93NUMPY\x01\x00" + len(hdr).to_bytes(2, "little") +
+                    hdr.encode() + b"\0" * (4 * n))
+    for i, api in enumerate(("v1", "v2", "milvus")):
+        for path in ("rows.json", "t.parquet", "vectors"):
+            r = upload_and_import(ctx, api, [os.path.join(d, path)],
+                                  "--to", "s3://%s/uai%d/" % (BUCKET, i),
+                                  "--json")
+            assert r.returncode == 0, (api, path, r.stderr)
+            doc = json.loads(r.stdout)
+            assert doc["state"] == "completed", (api, path, doc)
+            assert "ferry resume" in r.stderr
+            kinds = [e.get("event") for e in events(doc["job_log"])]
+            assert kinds.index("object") < kinds.index("import_submitted")
+            assert kinds[-1] == "stage"
+
+
+def test_upload_and_import_checks_before_uploading(ctx):
+    d = os.path.join(ctx.work, "uai-bad")
+    os.makedirs(d, exist_ok=True)
+    for n in "ab":
+        with open(os.path.join(d, n + ".json"), "w") as f:
+            f.write("[]")
+    ctx.srv.control("DELETE", "/_fake/requests")
+    r = upload_and_import(ctx, "v1", [d], "--to", "s3://%s/bad/" % BUCKET)
+    assert r.returncode == 3, (r.returncode, r.stderr)
+    assert ctx.srv.requests_seen() == []
+    r = subprocess.run([ctx.args.ferry, "upload-and-import", d, "--to",
+                        "s3://%s/bad/" % BUCKET, "--endpoint",
+                        ctx.srv.s3_endpoint, "--api", "v2"], env=ctx.env(),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "--collection" in one_error_line(r)
+
+
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
 
 
