@@ -37,6 +37,7 @@ $PY tests/integration/upload_test.py --ferry build-asan/ferry \
     --server strict
 $PY tests/integration/import_test.py --ferry build-asan/ferry
 $PY tests/integration/check_test.py --ferry build-asan/ferry
+$PY tests/integration/resume_test.py --ferry build-asan/ferry
 
 echo "== integration: strict S3 server"
 $PY tests/servers/test_s3strict.py
@@ -54,6 +55,9 @@ $PY tests/integration/check_test.py --ferry build/ferry
 echo "== integration: import APIs (strict fakes of Zilliz v1, v2, Milvus)"
 $PY tests/servers/test_importfake.py
 $PY tests/integration/import_test.py --ferry build/ferry
+
+echo "== crash, resume and abort"
+$PY tests/integration/resume_test.py --ferry build/ferry
 
 echo "== integration: Ceph RGW"
 $PY tests/integration/upload_test.py --ferry build/ferry --server rgw --big

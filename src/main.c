@@ -9,6 +9,8 @@ static const char usage[] =
     "       ferry import [options] (--object-url URL... | --job JOB)\n"
     "       ferry upload-and-import [options] PATH... --to DEST\n"
     "       ferry check [options] PATH...\n"
+    "       ferry resume [--concurrency N] JOB\n"
+    "       ferry abort JOB\n"
     "       ferry status [--json] [JOB]\n"
     "       ferry --help | --version | COMMAND --help\n\n"
     "Uploads local data files to S3, S3-compatible stores or Google Cloud\n"
@@ -31,6 +33,10 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "upload"))
         return ferry_cmd_upload(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "resume"))
+        return ferry_cmd_resume(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "abort"))
+        return ferry_cmd_abort(argc - 1, argv + 1);
     if (!strcmp(argv[1], "upload-and-import"))
         return ferry_cmd_upload_and_import(argc - 1, argv + 1);
     if (!strcmp(argv[1], "check"))

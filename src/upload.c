@@ -469,6 +469,21 @@ static void send_part(struct engine *e, struct slot *sl)
     ferry_store_submit(e->store, &sl->op);
 }
 
+/* A part the server already holds (resume): hashed, not sent. */
+static void keep_part(struct engine *e, struct slot *sl)
+{
+    struct file_job *fj = sl->fj;
+
+    ferry_debug("\"%s\" part %u kept from the earlier run", fj->sf->key,
+                sl->part);
+    fj->parts_done++;
+    e->done_bytes += sl->len;
+    release_slot(e, sl);
+    report(e);
+    if (fj->parts_done == fj->nparts)
+        start_complete(e, fj);
+}
+
 /* Parts whose reading finished: send them, or drop them. */
 static void drain_ready(struct engine *e)
 {
@@ -485,6 +500,8 @@ static void drain_ready(struct engine *e)
             fail_file(e, sl->fj, &sl->err);
         if (sl->err.code || stop || sl->fj->out->state == FERRY_FILE_FAILED)
             release_slot(e, sl);
+        else if (sl->fj->multipart && sl->fj->parts[sl->part - 1].etag[0])
+            keep_part(e, sl);
         else
             send_part(e, sl);
     }
@@ -570,6 +587,31 @@ static void log_file(struct engine *e, const struct file_job *fj)
     log_event(e, ev, false);
 }
 
+static uint64_t part_len(const struct file_job *fj, uint32_t n)
+{
+    uint64_t off = (uint64_t)(n - 1) * fj->part_size;
+
+    return fj->sf->size - off < fj->part_size ? fj->sf->size - off
+                                              : fj->part_size;
+}
+
+/* An open upload and its kept parts: those parts are not sent again. */
+static void take_resume(struct file_job *fj,
+                        const struct ferry_upload_resume *r)
+{
+    size_t i;
+
+    fj->created = true;
+    fj->out->upload_id = ferry_xstrdup(r->upload_id);
+    for (i = 0; i < r->nparts; i++) {
+        int n = r->parts[i].number;
+
+        if (n >= 1 && (uint32_t)n <= fj->nparts &&
+            r->parts[i].size == part_len(fj, (uint32_t)n))
+            fj->parts[n - 1] = r->parts[i];
+    }
+}
+
 static int plan(struct engine *e, const struct ferry_scan *scan,
                 struct ferry_error *err)
 {
@@ -602,6 +644,8 @@ static int plan(struct engine *e, const struct ferry_scan *scan,
         fj->next_part = 1;
         fj->next_hash = 1;
         fj->parts = ferry_xcalloc(fj->nparts, sizeof(*fj->parts));
+        if (o->resume && o->resume[i].upload_id && fj->multipart)
+            take_resume(fj, &o->resume[i]);
         fj->hash = EVP_MD_CTX_new();
         EVP_DigestInit_ex(fj->hash, EVP_sha256(), NULL);
         pthread_mutex_init(&fj->lock, NULL);
@@ -719,9 +763,9 @@ int ferry_upload_run(struct ferry_upload_result *out, struct ferry_store *store,
     rc = plan(&e, scan, err);
     if (rc)
         goto out;
-    for (i = 0; i < e.njobs; i++)
+    for (i = 0; i < e.njobs && !opts->resumed; i++)
         log_file(&e, &e.jobs[i]);
-    log_stage(&e, "started");
+    log_stage(&e, opts->resumed ? "resumed" : "started");
     make_slots(&e, opts->concurrency > 0 ? opts->concurrency
                                          : FERRY_DEFAULT_CONCURRENCY);
     start_readers(&e);

@@ -63,6 +63,19 @@ struct ferry_upload_options {
     void (*progress)(void *ud, uint64_t done, uint64_t total, size_t files_done,
                      size_t files);
     void *progress_ud;
+    /*
+     * Resume: for each scanned file (same order as the scan), an open
+     * multipart upload and the parts it already holds, or NULL.  Kept
+     * parts are read and hashed (for the file's SHA-256) but not sent.
+     */
+    const struct ferry_upload_resume *resume;
+    bool resumed; /* the log already holds the file events */
+};
+
+struct ferry_upload_resume {
+    const char *upload_id;                /* NULL: start afresh */
+    const struct ferry_store_part *parts; /* kept, any order */
+    size_t nparts;
 };
 
 enum ferry_upload_state {

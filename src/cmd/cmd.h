@@ -9,6 +9,9 @@
 
 #include "ferry/error.h"
 
+struct cJSON;
+struct ferry_buf;
+
 enum ferry_exit {
     FERRY_EXIT_OK = 0,
     FERRY_EXIT_FAILED = 1,
@@ -23,9 +26,15 @@ int ferry_cmd_import(int argc, char **argv);
 int ferry_cmd_check(int argc, char **argv);
 int ferry_cmd_upload_and_import(int argc, char **argv);
 
-struct ferry_buf;
 /* ferry upload, giving the job log's path to the caller when not NULL. */
-int ferry_cmd_upload_job(int argc, char **argv, struct ferry_buf *job_log);
+int ferry_cmd_upload_job(int argc, char **argv, struct ferry_buf *job_log,
+                         struct cJSON *extra_event);
+
+/* argv[0..argc) as a JSON array of strings (for resume). */
+struct cJSON *ferry_cmd_argv_json(int argc, char **argv);
+
+int ferry_cmd_resume(int argc, char **argv);
+int ferry_cmd_abort(int argc, char **argv);
 
 /* Checks import options (and the API key) without doing anything. */
 int ferry_cmd_import_validate(int argc, char **argv);

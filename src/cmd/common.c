@@ -3,6 +3,9 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "ferry/log.h"
 
@@ -43,4 +46,20 @@ void ferry_cmd_set_verbosity(int quiet, int verbose)
         ferry_log_set_level(FERRY_LOG_ERROR);
     else if (verbose)
         ferry_log_set_level(FERRY_LOG_DEBUG);
+}
+
+cJSON *ferry_cmd_argv_json(int argc, char **argv)
+{
+    cJSON *arr = cJSON_CreateArray();
+    int i;
+
+    for (i = 0; i < argc; i++) {
+        /* the state of a resume is not part of what was asked for */
+        if (!strcmp(argv[i], "--resume") && i + 1 < argc) {
+            i++;
+            continue;
+        }
+        cJSON_AddItemToArray(arr, cJSON_CreateString(argv[i]));
+    }
+    return arr;
 }

@@ -67,6 +67,9 @@ struct import_args {
     double poll_interval; /* 0: rising */
     double timeout;       /* 0: none */
     int no_wait, dry_run, json, quiet, verbose, list, allow_foreign;
+    const char *resume; /* resume: the job log to continue */
+    int argc;           /* as given, recorded for resume */
+    char **argv;
 };
 
 enum {
@@ -93,6 +96,7 @@ enum {
     O_HELP,
     O_LIST,
     O_FOREIGN,
+    O_RESUME,
 };
 
 static const struct option long_opts[] = {
@@ -118,6 +122,7 @@ static const struct option long_opts[] = {
     { "json", no_argument, NULL, O_JSON },
     { "list", no_argument, NULL, O_LIST },
     { "allow-foreign-objects", no_argument, NULL, O_FOREIGN },
+    { "resume", required_argument, NULL, O_RESUME },
     { "quiet", no_argument, NULL, 'q' },
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, O_HELP },
@@ -193,6 +198,7 @@ static int parse_one(struct import_args *a, int c, const char *v)
     case O_JSON: a->json = 1; break;
     case O_LIST: a->list = 1; break;
     case O_FOREIGN: a->allow_foreign = 1; break;
+    case O_RESUME: a->resume = v; break;
     case 'q': a->quiet = 1; break;
     case 'v': a->verbose = 1; break;
     default: return usage_error("unknown option");
@@ -202,6 +208,9 @@ static int parse_one(struct import_args *a, int c, const char *v)
 
 static int check_args(struct import_args *a)
 {
+    /* resume of upload-and-import: the objects are the upload's */
+    if (a->resume && !a->nurls && !a->job)
+        a->job = a->resume;
     if (!a->collection && !a->list)
         return usage_error("--collection NAME is required");
     if (!a->list && !a->nurls == !a->job)
@@ -221,6 +230,8 @@ static int parse_args(struct import_args *a, int argc, char **argv)
 {
     int c, rc;
 
+    a->argc = argc;
+    a->argv = argv;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "hqv", long_opts, NULL)) != -1) {
@@ -693,6 +704,8 @@ static cJSON *settings_event(const struct import_job *j)
 
     cJSON_AddStringToObject(ev, "event", "import_settings");
     cJSON_AddStringToObject(ev, "api", api_names[j->args.api]);
+    cJSON_AddItemToObject(ev, "argv",
+                          ferry_cmd_argv_json(j->args.argc, j->args.argv));
     cJSON_AddStringToObject(ev, "import_endpoint", j->base_url.data);
     if (j->cluster_id)
         cJSON_AddStringToObject(ev, "cluster_id", j->cluster_id);
@@ -725,7 +738,15 @@ static int open_log(struct import_job *j, struct ferry_error *err)
     int rc;
 
     ferry_buf_init(&j->log_path);
-    if (j->args.job) {
+    if (j->args.resume) {
+        const char *base = strrchr(j->args.resume, '/');
+
+        ferry_buf_adds(&j->log_path, j->args.resume);
+        rc = ferry_joblog_open(&j->log, j->log_path.data, err);
+        snprintf(j->id, sizeof(j->id), "%.*s",
+                 (int)strcspn(base ? base + 1 : j->args.resume, "."),
+                 base ? base + 1 : j->args.resume);
+    } else if (j->args.job) {
         if (strchr(j->args.job, '/')) {
             ferry_buf_adds(&j->log_path, j->args.job);
         } else {
@@ -827,14 +848,95 @@ static void log_stage(struct import_job *j, const char *state)
     log_event(j, ev, true);
 }
 
+/* The objects of a submission, flat, as import_submitted records them. */
+static bool same_objects(const struct submission *s, cJSON *objects)
+{
+    size_t k, m, n = 0;
+
+    for (k = 0; k < s->nunits; k++) {
+        for (m = 0; m < s->units[k].n; m++, n++) {
+            cJSON *o = cJSON_GetArrayItem(objects, (int)n);
+
+            if (!cJSON_IsString(o) ||
+                strcmp(o->valuestring, s->units[k].items[m]))
+                return false;
+        }
+    }
+    return (int)n == cJSON_GetArraySize(objects);
+}
+
+static const char *last_state(cJSON *events, const char *job_id)
+{
+    const char *state = NULL;
+    cJSON *ev;
+
+    cJSON_ArrayForEach (ev, events) {
+        const char *t = cJSON_GetStringValue(cJSON_GetObjectItem(ev, "event"));
+        const char *id =
+            cJSON_GetStringValue(cJSON_GetObjectItem(ev, "job_id"));
+
+        if (t && !strcmp(t, "import_state") && id && !strcmp(id, job_id))
+            state = cJSON_GetStringValue(cJSON_GetObjectItem(ev, "state"));
+    }
+    return state;
+}
+
+/*
+ * Resume: submissions the log shows are not sent again; completed ones
+ * stay completed, running ones are polled, failed ones are sent again
+ * (the new job id is recorded beside the old one).
+ */
+static int adopt_logged(struct import_job *j, struct ferry_error *err)
+{
+    cJSON *events = NULL, *ev;
+    size_t i;
+    int rc = ferry_joblog_read(&events, j->args.resume, err);
+
+    if (rc)
+        return rc;
+    cJSON_ArrayForEach (ev, events) {
+        const char *t = cJSON_GetStringValue(cJSON_GetObjectItem(ev, "event"));
+        const char *id =
+            cJSON_GetStringValue(cJSON_GetObjectItem(ev, "job_id"));
+        cJSON *objects = cJSON_GetObjectItem(ev, "objects");
+
+        if (!t || strcmp(t, "import_submitted") || !id)
+            continue;
+        for (i = 0; i < j->nsubs; i++) {
+            struct submission *s = &j->subs[i];
+            const char *st = last_state(events, id);
+
+            if (!same_objects(s, objects))
+                continue;
+            free(s->job_id);
+            s->job_id = NULL;
+            if (st && !strcmp(st, "failed")) {
+                ferry_info("import job %s failed before; submitting again", id);
+                continue;
+            }
+            s->job_id = ferry_xstrdup(id);
+            s->reported = st != NULL;
+            if (st && !strcmp(st, "completed")) {
+                s->st.state = FERRY_IMPORT_COMPLETED;
+                s->st.percent = 100;
+            }
+        }
+    }
+    cJSON_Delete(events);
+    return 0;
+}
+
 static int submit_all(struct import_job *j, struct ferry_error *err)
 {
     size_t i;
 
     for (i = 0; i < j->nsubs; i++) {
         struct submission *s = &j->subs[i];
-        int rc =
-            ferry_importer_submit(&s->job_id, j->im, s->units, s->nunits, err);
+        int rc;
+
+        if (s->job_id)
+            continue; /* resume: submitted by the earlier run */
+        rc = ferry_importer_submit(&s->job_id, j->im, s->units, s->nunits, err);
 
         if (rc) {
             log_failure(j, err);
@@ -1173,6 +1275,8 @@ int ferry_cmd_import(int argc, char **argv)
         plan_submissions(&j);
         rc = open_importer(&j, &err);
     }
+    if (!rc && j.args.resume)
+        rc = adopt_logged(&j, &err);
     if (!rc && j.args.dry_run) {
         rc = dry_run(&j);
     } else {

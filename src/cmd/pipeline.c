@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "ferry/buf.h"
 #include "ferry/log.h"
 
@@ -126,8 +128,15 @@ int ferry_cmd_upload_and_import(int argc, char **argv)
     push(&im, "PLACEHOLDER");
     /* Bad import options fail before any byte is uploaded. */
     rc = ferry_cmd_import_validate(im.n, im.v);
-    if (!rc)
-        rc = ferry_cmd_upload_job(up.n, up.v, &log);
+    if (!rc) {
+        /* what resume needs to run the import after a crash mid-upload */
+        cJSON *ev = cJSON_CreateObject();
+
+        cJSON_AddStringToObject(ev, "event", "import_args");
+        cJSON_AddItemToObject(ev, "argv", ferry_cmd_argv_json(im.n - 2, im.v));
+        rc = ferry_cmd_upload_job(up.n, up.v, &log, ev);
+        cJSON_Delete(ev);
+    }
     if (!rc && log.len) {
         im.v[im.n - 1] = log.data;
         rc = ferry_cmd_import(im.n, im.v);

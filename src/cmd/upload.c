@@ -694,10 +694,11 @@ static int prepare(struct job *j, struct ferry_error *err)
 
 int ferry_cmd_upload(int argc, char **argv)
 {
-    return ferry_cmd_upload_job(argc, argv, NULL);
+    return ferry_cmd_upload_job(argc, argv, NULL, NULL);
 }
 
-int ferry_cmd_upload_job(int argc, char **argv, struct ferry_buf *job_log)
+int ferry_cmd_upload_job(int argc, char **argv, struct ferry_buf *job_log,
+                         cJSON *extra_event)
 {
     struct job j;
     struct ferry_error err;
@@ -721,6 +722,8 @@ int ferry_cmd_upload_job(int argc, char **argv, struct ferry_buf *job_log)
     }
     if (!rc)
         rc = open_log(&j, &err);
+    if (!rc && extra_event)
+        rc = ferry_joblog_append(j.log, extra_event, true, &err);
     if (rc) {
         if (j.args.json)
             print_early_error(&err);
