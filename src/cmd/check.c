@@ -141,8 +141,10 @@ static void print_text(const struct ferry_check *c, const char *api)
             printf("; %s", f->fix);
         printf("\n");
     }
-    printf("%s rules: %zu units, %zu files; %zu errors, %zu warnings\n", api,
-           c->nunits, c->files, c->nerrors, c->nwarnings);
+    printf("%s rules: %zu unit%s, %zu file%s; %zu error%s, %zu warning%s\n",
+           api, c->nunits, c->nunits == 1 ? "" : "s", c->files,
+           c->files == 1 ? "" : "s", c->nerrors, c->nerrors == 1 ? "" : "s",
+           c->nwarnings, c->nwarnings == 1 ? "" : "s");
 }
 
 static cJSON *unit_json(const struct ferry_unit *u)

@@ -424,7 +424,23 @@ static enum ferry_objurl_store job_store(const struct import_job *j)
  * unit (its folder URL for Zilliz, its keys for Milvus), every other
  * object its own.
  */
-static void units_of_job(struct import_job *j, const char *bucket)
+/* Does the folder dir (ending in '/') hold an uploaded non-NumPy file? */
+static const char *other_in_folder(const struct import_job *j, const char *dir,
+                                   size_t dlen)
+{
+    size_t i;
+
+    for (i = 0; i < j->nuploaded; i++) {
+        const char *k = j->uploaded[i];
+
+        if (!strncmp(k, dir, dlen) && !strchr(k + dlen, '/') && !is_npy_key(k))
+            return k;
+    }
+    return NULL;
+}
+
+static int units_of_job(struct import_job *j, const char *bucket,
+                        struct ferry_error *err)
 {
     struct job_unit *npy = NULL;
     struct ferry_buf dir, url;
@@ -447,8 +463,22 @@ static void units_of_job(struct import_job *j, const char *bucket)
             continue;
         }
         if (!npy || dir.len != dlen || strncmp(dir.data, key, dlen)) {
+            const char *other;
+
             ferry_buf_reset(&dir);
             ferry_buf_add(&dir, key, dlen);
+            other = j->args.api == FERRY_API_MILVUS
+                        ? NULL
+                        : other_in_folder(j, dir.data, dlen);
+            if (other) {
+                /* its folder URL would import that file a second time */
+                ferry_error_set(err, FERRY_ERULES,
+                                "the .npy files of \"%s\" share the folder "
+                                "with \"%s\"; upload NumPy files into a "
+                                "folder of their own",
+                                dir.data, other);
+                break;
+            }
             npy = add_unit(j, dir.data);
             if (j->args.api != FERRY_API_MILVUS) {
                 ferry_objurl_build(&url, j->store, bucket, dir.data,
@@ -461,6 +491,7 @@ static void units_of_job(struct import_job *j, const char *bucket)
     }
     ferry_buf_release(&dir);
     ferry_buf_release(&url);
+    return err->code;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -505,8 +536,7 @@ static int objects_of_job(struct import_job *j, struct ferry_error *err)
                                "job \"%s\" uploaded no objects yet",
                                j->args.job);
     qsort(j->uploaded, j->nuploaded, sizeof(*j->uploaded), cmp_str);
-    units_of_job(j, bucket);
-    return 0;
+    return units_of_job(j, bucket, err);
 }
 
 static int collect_objects(struct import_job *j, struct ferry_error *err)

@@ -521,6 +521,25 @@ def test_upload_and_import_checks_before_uploading(ctx):
     assert r.returncode == 2 and "--collection" in one_error_line(r)
 
 
+def test_numpy_files_beside_other_files_are_refused_for_zilliz(ctx):
+    d = os.path.join(ctx.work, "loose")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "a.json"), "w") as f:
+        f.write("[]")
+    with open(os.path.join(d, "v.npy"), "wb") as f:
+        f.write(b"\x93NUMPY" + b"\0" * 50)
+    up = subprocess.run(
+        [ctx.args.ferry, "upload", "--endpoint", ctx.srv.s3_endpoint,
+         os.path.join(d, "a.json"), os.path.join(d, "v.npy"), "--to",
+         "s3://%s/loose/" % BUCKET, "--json"], env=ctx.env(),
+        capture_output=True, text=True, timeout=60)
+    assert up.returncode == 0, up.stderr
+    job = json.loads(up.stdout)["job"]
+    r = ctx.ferry("v2", "--job", job, "--collection", "books")
+    assert r.returncode == 3, (r.returncode, r.stderr)
+    assert "share the folder" in one_error_line(r)
+
+
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
 
 
