@@ -68,6 +68,7 @@ struct import_args {
     double timeout;       /* 0: none */
     int no_wait, dry_run, json, quiet, verbose, list, allow_foreign;
     const char *resume; /* resume: the job log to continue */
+    int resubmit;       /* resume: submit even if in doubt */
     int argc;           /* as given, recorded for resume */
     char **argv;
 };
@@ -97,6 +98,7 @@ enum {
     O_LIST,
     O_FOREIGN,
     O_RESUME,
+    O_RESUBMIT,
 };
 
 static const struct option long_opts[] = {
@@ -123,6 +125,7 @@ static const struct option long_opts[] = {
     { "list", no_argument, NULL, O_LIST },
     { "allow-foreign-objects", no_argument, NULL, O_FOREIGN },
     { "resume", required_argument, NULL, O_RESUME },
+    { "resubmit", no_argument, NULL, O_RESUBMIT },
     { "quiet", no_argument, NULL, 'q' },
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, O_HELP },
@@ -199,6 +202,7 @@ static int parse_one(struct import_args *a, int c, const char *v)
     case O_LIST: a->list = 1; break;
     case O_FOREIGN: a->allow_foreign = 1; break;
     case O_RESUME: a->resume = v; break;
+    case O_RESUBMIT: a->resubmit = 1; break;
     case 'q': a->quiet = 1; break;
     case 'v': a->verbose = 1; break;
     default: return usage_error("unknown option");
@@ -258,6 +262,8 @@ struct submission {
     char *job_id;
     struct ferry_import_status st;
     bool reported;
+    bool intended; /* resume: asked for before the crash */
+    cJSON *intent; /* resume: that event; borrowed */
 };
 
 /* One import unit: URLs (Zilliz, always one) or keys (Milvus). */
@@ -803,6 +809,41 @@ static int open_log(struct import_job *j, struct ferry_error *err)
     return rc;
 }
 
+static cJSON *objects_json(const struct submission *s)
+{
+    cJSON *arr = cJSON_CreateArray();
+    size_t k, m;
+
+    for (k = 0; k < s->nunits; k++) {
+        for (m = 0; m < s->units[k].n; m++)
+            cJSON_AddItemToArray(arr, cJSON_CreateString(s->units[k].items[m]));
+    }
+    return arr;
+}
+
+/* Written before the request: a crash in between leaves a trace. */
+static void log_intent(struct import_job *j, const struct submission *s)
+{
+    cJSON *ev = cJSON_CreateObject();
+
+    struct ferry_import_listed *l = NULL;
+    struct ferry_error err;
+    size_t i, n = 0;
+
+    cJSON_AddStringToObject(ev, "event", "import_intent");
+    cJSON_AddStringToObject(ev, "api", api_names[j->args.api]);
+    cJSON_AddItemToObject(ev, "objects", objects_json(s));
+    /* the jobs already there, so a resume can tell ours apart */
+    if (ferry_importer_list(&l, &n, j->im, &err) == 0) {
+        cJSON *arr = cJSON_AddArrayToObject(ev, "jobs_before");
+
+        for (i = 0; i < n; i++)
+            cJSON_AddItemToArray(arr, cJSON_CreateString(l[i].job_id));
+    }
+    free(l);
+    log_event(j, ev, true);
+}
+
 static void log_submission(struct import_job *j, const struct submission *s)
 {
     cJSON *ev = cJSON_CreateObject(), *arr;
@@ -911,6 +952,86 @@ static const char *last_state(cJSON *events, const char *job_id)
     return state;
 }
 
+static bool job_in_log(cJSON *events, const char *job_id)
+{
+    cJSON *ev;
+
+    cJSON_ArrayForEach (ev, events) {
+        const char *id =
+            cJSON_GetStringValue(cJSON_GetObjectItem(ev, "job_id"));
+
+        if (id && !strcmp(id, job_id))
+            return true;
+    }
+    return false;
+}
+
+/* Was the job on the server's list before any doubtful request? */
+static bool existed_before(const struct import_job *j, const char *job_id)
+{
+    size_t i;
+    cJSON *id;
+
+    for (i = 0; i < j->nsubs; i++) {
+        cJSON *before = cJSON_GetObjectItem(j->subs[i].intent, "jobs_before");
+
+        if (!j->subs[i].intended || j->subs[i].job_id)
+            continue;
+        if (!cJSON_IsArray(before))
+            return false;
+        cJSON_ArrayForEach (id, before) {
+            if (cJSON_IsString(id) && !strcmp(id->valuestring, job_id))
+                return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * A crash after asking for an import but before its job id was written
+ * leaves a doubt: the server may be importing already.  Its list of jobs
+ * settles it where it can: a job of this collection that the log does
+ * not know may be ours, and only --resubmit sends the request again.
+ */
+static int check_doubt(struct import_job *j, cJSON *events,
+                       struct ferry_error *err)
+{
+    struct ferry_import_listed *l = NULL;
+    struct ferry_buf unknown;
+    size_t i, n = 0, doubt = 0;
+    int rc;
+
+    for (i = 0; i < j->nsubs; i++)
+        doubt += j->subs[i].intended && !j->subs[i].job_id;
+    if (!doubt || j->args.resubmit)
+        return 0;
+    rc = ferry_importer_list(&l, &n, j->im, err);
+    if (rc) {
+        ferry_error_prefix(err, "cannot tell whether the earlier run's "
+                                "import was accepted (rerun with --resubmit "
+                                "to submit it again)");
+        return rc;
+    }
+    ferry_buf_init(&unknown);
+    for (i = 0; i < n; i++) {
+        if (strcmp(l[i].collection, j->args.collection) ||
+            job_in_log(events, l[i].job_id) || existed_before(j, l[i].job_id))
+            continue;
+        ferry_buf_addf(&unknown, "%s%s", unknown.len ? ", " : "", l[i].job_id);
+    }
+    if (unknown.len)
+        rc = ferry_error_set(err, FERRY_EHTTP,
+                             "the earlier run stopped after asking for an "
+                             "import but before it recorded the job id; the "
+                             "server has job(s) %s for \"%s\" that may be "
+                             "it. Check with 'ferry import --list', then "
+                             "resume with --resubmit to import again",
+                             unknown.data, j->args.collection);
+    ferry_buf_release(&unknown);
+    free(l);
+    return rc;
+}
+
 /*
  * Resume: submissions the log shows are not sent again; completed ones
  * stay completed, running ones are polled, failed ones are sent again
@@ -930,6 +1051,15 @@ static int adopt_logged(struct import_job *j, struct ferry_error *err)
             cJSON_GetStringValue(cJSON_GetObjectItem(ev, "job_id"));
         cJSON *objects = cJSON_GetObjectItem(ev, "objects");
 
+        if (t && !strcmp(t, "import_intent")) {
+            for (i = 0; i < j->nsubs; i++) {
+                if (same_objects(&j->subs[i], objects)) {
+                    j->subs[i].intended = true;
+                    j->subs[i].intent = ev;
+                }
+            }
+            continue;
+        }
         if (!t || strcmp(t, "import_submitted") || !id)
             continue;
         for (i = 0; i < j->nsubs; i++) {
@@ -940,6 +1070,7 @@ static int adopt_logged(struct import_job *j, struct ferry_error *err)
                 continue;
             free(s->job_id);
             s->job_id = NULL;
+            s->intended = false;
             if (st && !strcmp(st, "failed")) {
                 ferry_info("import job %s failed before; submitting again", id);
                 continue;
@@ -952,8 +1083,9 @@ static int adopt_logged(struct import_job *j, struct ferry_error *err)
             }
         }
     }
+    rc = check_doubt(j, events, err);
     cJSON_Delete(events);
-    return 0;
+    return rc;
 }
 
 static int submit_all(struct import_job *j, struct ferry_error *err)
@@ -966,6 +1098,8 @@ static int submit_all(struct import_job *j, struct ferry_error *err)
 
         if (s->job_id)
             continue; /* resume: submitted by the earlier run */
+        log_intent(j, s);
+
         rc = ferry_importer_submit(&s->job_id, j->im, s->units, s->nunits, err);
 
         if (rc) {

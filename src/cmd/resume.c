@@ -554,7 +554,8 @@ static bool import_done(struct replay *r)
     return state && !strcmp(state, "done");
 }
 
-static int resume_imports(struct replay *r, const char *path, int json)
+static int resume_imports(struct replay *r, const char *path, int json,
+                          int resubmit)
 {
     cJSON *args = import_argv(r), *a;
     char **argv;
@@ -571,6 +572,8 @@ static int resume_imports(struct replay *r, const char *path, int json)
         argv[n++] = a->valuestring;
     if (json)
         argv[n++] = "--json";
+    if (resubmit)
+        argv[n++] = "--resubmit";
     argv[n++] = "--resume";
     argv[n++] = (char *)path;
     rc = ferry_cmd_import(n, argv);
@@ -584,12 +587,13 @@ int ferry_cmd_resume(int argc, char **argv)
     struct ferry_error err;
     struct ferry_buf path;
     uint64_t conc = 0;
-    int i, json = 0, rc;
+    int i, json = 0, resubmit = 0, rc;
     const char *job = NULL;
 
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            puts("usage: ferry resume [--concurrency N] [--json] [-v] JOB");
+            puts("usage: ferry resume [--concurrency N] [--resubmit] [--json] "
+                 "[-v] JOB");
             return FERRY_EXIT_OK;
         } else if (!strcmp(argv[i], "--concurrency") && i + 1 < argc) {
             if (ferry_parse_uint(&conc, argv[++i], 1, 256))
@@ -597,6 +601,8 @@ int ferry_cmd_resume(int argc, char **argv)
                                                        "1 to 256");
         } else if (!strcmp(argv[i], "--json")) {
             json = 1;
+        } else if (!strcmp(argv[i], "--resubmit")) {
+            resubmit = 1;
         } else if (!strcmp(argv[i], "-v")) {
             ferry_cmd_set_verbosity(0, 1);
         } else if (argv[i][0] == '-' || job) {
@@ -628,7 +634,7 @@ int ferry_cmd_resume(int argc, char **argv)
     /* the import stage opens the log itself */
     ferry_joblog_close(r.log);
     r.log = NULL;
-    rc = resume_imports(&r, path.data, json);
+    rc = resume_imports(&r, path.data, json, resubmit);
     close_replay(&r);
     ferry_buf_release(&path);
     return rc;

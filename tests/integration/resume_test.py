@@ -304,6 +304,30 @@ def test_second_process_on_one_job_is_refused(ctx):
     assert "in use by another ferry process" in r.stderr
 
 
+def test_crash_between_submit_and_job_id_asks_for_resubmit(ctx):
+    path = os.path.join(ctx.work, "doubt", "rows.json")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write('{"rows": [{"id": 1}]}')
+    p = start_pipeline(ctx, path, "doubt")
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 0, err
+    job = [l for l in err.splitlines() if "ferry resume" in l][0].split()[-1]
+    log = os.path.join(log_dir(ctx), job + ".jsonl")
+    lines = open(log).read().splitlines(True)
+    cut = [i for i, l in enumerate(lines) if '"import_submitted"' in l][0]
+    with open(log, "w") as f:      # as if killed right after the request
+        f.writelines(lines[:cut])
+    before = len(completed_imports(ctx))
+    r = resume(ctx, job)
+    assert r.returncode == 1, r.stderr
+    assert "--resubmit" in r.stderr and "may be it" in r.stderr
+    assert len(completed_imports(ctx)) == before
+    r = resume(ctx, job, "--resubmit")
+    assert r.returncode == 0, r.stderr
+    assert len(completed_imports(ctx)) == before + 1
+
+
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
 
 
