@@ -24,7 +24,10 @@ struct summary {
     int files, objects, failed, parts;
     double bytes_planned, bytes_done;
     const char *last_error;
-    cJSON *imports; /* job id -> last known state; owned */
+    const char *when;  /* the job's start */
+    const char *stage; /* the last stage reported */
+    cJSON *imports;    /* job id -> last known state; owned */
+    cJSON *per_file;   /* key -> {state, parts_done, parts}; owned */
 };
 
 static const char *str(cJSON *o, const char *k)
@@ -67,6 +70,48 @@ static void note_import(struct summary *s, cJSON *ev, bool submitted)
         cJSON_AddStringToObject(x, "reason", str(ev, "reason"));
 }
 
+/* Files are counted once, also when a resume logs them again. */
+static void note_file(struct summary *s, cJSON *ev)
+{
+    const char *key = str(ev, "key");
+    cJSON *x;
+
+    if (!key || cJSON_GetObjectItemCaseSensitive(s->per_file, key))
+        return;
+    s->files++;
+    s->bytes_planned += num(ev, "size");
+    x = cJSON_AddObjectToObject(s->per_file, key);
+    cJSON_AddStringToObject(x, "state", "left");
+    cJSON_AddNumberToObject(x, "parts_done", 0);
+    cJSON_AddNumberToObject(x, "parts", num(ev, "parts"));
+    cJSON_AddBoolToObject(x, "multipart",
+                          cJSON_IsTrue(cJSON_GetObjectItem(ev, "multipart")));
+}
+
+static cJSON *file_entry(struct summary *s, cJSON *ev)
+{
+    const char *key = str(ev, "key");
+
+    return key ? cJSON_GetObjectItemCaseSensitive(s->per_file, key) : NULL;
+}
+
+static void bump(struct summary *s, cJSON *ev, const char *field)
+{
+    cJSON *x = file_entry(s, ev);
+
+    if (x)
+        cJSON_ReplaceItemInObject(x, field,
+                                  cJSON_CreateNumber(num(x, field) + 1));
+}
+
+static void set_state(struct summary *s, cJSON *ev, const char *state)
+{
+    cJSON *x = file_entry(s, ev);
+
+    if (x && strcmp(str(x, "state"), "uploaded"))
+        cJSON_ReplaceItemInObject(x, "state", cJSON_CreateString(state));
+}
+
 static void summarise(struct summary *s, cJSON *events)
 {
     cJSON *ev;
@@ -74,11 +119,13 @@ static void summarise(struct summary *s, cJSON *events)
     memset(s, 0, sizeof(*s));
     s->state = "planned";
     s->imports = cJSON_CreateObject();
+    s->per_file = cJSON_CreateObject();
     cJSON_ArrayForEach (ev, events) {
         const char *type = str(ev, "event");
 
         if (!type) {
             s->job = str(ev, "job");
+            s->when = str(ev, "time");
             continue;
         }
         if (!strcmp(type, "settings"))
@@ -87,18 +134,22 @@ static void summarise(struct summary *s, cJSON *events)
             note_import(s, ev, true);
         else if (!strcmp(type, "import_state"))
             note_import(s, ev, false);
-        else if (!strcmp(type, "file")) {
-            s->files++;
-            s->bytes_planned += num(ev, "size");
-        } else if (!strcmp(type, "part"))
+        else if (!strcmp(type, "file"))
+            note_file(s, ev);
+        else if (!strcmp(type, "part")) {
             s->parts++;
-        else if (!strcmp(type, "object")) {
+            bump(s, ev, "parts_done");
+        } else if (!strcmp(type, "object")) {
             s->objects++;
             s->bytes_done += num(ev, "size");
+            set_state(s, ev, "uploaded");
+        } else if (!strcmp(type, "mpu_aborted")) {
+            set_state(s, ev, "aborted");
         } else if (!strcmp(type, "failed")) {
             s->failed++;
             s->last_error = str(ev, "reason");
         } else if (!strcmp(type, "stage") && str(ev, "state")) {
+            s->stage = str(ev, "stage");
             s->state = str(ev, "state");
             if (!strcmp(s->state, "started"))
                 s->state = "running or crashed";
@@ -133,6 +184,11 @@ static cJSON *summary_json(const struct summary *s, const char *path)
     cJSON_AddNumberToObject(doc, "bytes_uploaded", s->bytes_done);
     if (s->last_error)
         cJSON_AddStringToObject(doc, "last_error", s->last_error);
+    if (s->when)
+        cJSON_AddStringToObject(doc, "time", s->when);
+    if (s->stage)
+        cJSON_AddStringToObject(doc, "stage", s->stage);
+    cJSON_AddItemToObject(doc, "per_file", cJSON_Duplicate(s->per_file, true));
     imports = cJSON_AddArrayToObject(doc, "imports");
     cJSON_ArrayForEach (x, s->imports)
         cJSON_AddItemToArray(imports, cJSON_Duplicate(x, true));
@@ -154,8 +210,24 @@ static void print_summary(const struct summary *s, const char *path)
         printf("  import job %s: %s, %.0f%%%s%s\n", str(x, "job_id"),
                str(x, "state"), num(x, "percent"), str(x, "reason") ? ": " : "",
                str(x, "reason") ? str(x, "reason") : "");
+    cJSON_ArrayForEach (x, s->per_file) {
+        if (cJSON_IsTrue(cJSON_GetObjectItem(x, "multipart")) &&
+            strcmp(str(x, "state"), "uploaded"))
+            printf("  %-8s %s (%.0f of %.0f parts)\n", str(x, "state"),
+                   x->string, num(x, "parts_done"), num(x, "parts"));
+        else
+            printf("  %-8s %s\n", str(x, "state"), x->string);
+    }
     if (s->last_error)
         printf("  last error: %s\n", s->last_error);
+}
+
+/* The list of jobs: one line each. */
+static void print_line(const struct summary *s)
+{
+    printf("%-24s %-20s %-7s %-20s %s\n", s->job ? s->job : "?",
+           s->when ? s->when : "?", s->stage ? s->stage : "-", s->state,
+           s->dest ? s->dest : "");
 }
 
 static void print_json(cJSON *doc)
@@ -170,7 +242,7 @@ static void print_json(cJSON *doc)
  * Reads one job log and prints it, or with `into` adds its JSON to that
  * array instead.
  */
-static int show_job(const char *job, int json, cJSON *into)
+static int show_job(const char *job, int json, cJSON *into, bool oneline)
 {
     struct ferry_buf path;
     struct ferry_error err;
@@ -194,10 +266,13 @@ static int show_job(const char *job, int json, cJSON *into)
 
         print_json(doc);
         cJSON_Delete(doc);
+    } else if (oneline) {
+        print_line(&s);
     } else {
         print_summary(&s, path.data);
     }
     cJSON_Delete(s.imports);
+    cJSON_Delete(s.per_file);
     cJSON_Delete(events);
     ferry_buf_release(&path);
     return FERRY_EXIT_OK;
@@ -247,7 +322,7 @@ static int list_jobs(int json)
 
         ferry_buf_init(&p);
         ferry_buf_addf(&p, "%s/%s", dir.data, names[i]);
-        if (show_job(p.data, json, all))
+        if (show_job(p.data, json, all, true))
             rc = FERRY_EXIT_FAILED;
         ferry_buf_release(&p);
         free(names[i]);
@@ -281,5 +356,5 @@ int ferry_cmd_status(int argc, char **argv)
             job = argv[i];
         }
     }
-    return job ? show_job(job, json, NULL) : list_jobs(json);
+    return job ? show_job(job, json, NULL, false) : list_jobs(json);
 }

@@ -284,6 +284,13 @@ def test_interrupt_then_abort_leaves_no_open_upload(ctx):
     st = subprocess.run([ctx.args.ferry, "status", log], env=ctx.env(),
                         capture_output=True, text=True)
     assert "aborted" in st.stdout, st.stdout
+    assert any(l.split()[:2] == ["aborted", "abort/data.parquet"]
+               for l in st.stdout.splitlines()), st.stdout
+    lst = subprocess.run([ctx.args.ferry, "status"], env=ctx.env(),
+                         capture_output=True, text=True)
+    job = os.path.basename(log)[:-len(".jsonl")]
+    line = [l for l in lst.stdout.splitlines() if l.startswith(job)]
+    assert len(line) == 1 and "aborted" in line[0], lst.stdout
 
 
 def test_second_process_on_one_job_is_refused(ctx):
