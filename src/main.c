@@ -9,7 +9,7 @@ static const char usage[] =
     "       ferry import [options] (--object-url URL... | --job JOB)\n"
     "       ferry upload-and-import [options] PATH... --to DEST\n"
     "       ferry check [options] PATH...\n"
-    "       ferry resume [--concurrency N] JOB\n"
+    "       ferry resume [--concurrency N] [--resubmit] [--json] [-v] JOB\n"
     "       ferry abort JOB\n"
     "       ferry status [--json] [JOB]\n"
     "       ferry --help | --version | COMMAND --help\n\n"

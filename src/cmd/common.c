@@ -54,11 +54,13 @@ cJSON *ferry_cmd_argv_json(int argc, char **argv)
     int i;
 
     for (i = 0; i < argc; i++) {
-        /* the state of a resume is not part of what was asked for */
+        /* how one run goes, not what the job is */
         if (!strcmp(argv[i], "--resume") && i + 1 < argc) {
             i++;
             continue;
         }
+        if (!strcmp(argv[i], "--resubmit") || !strcmp(argv[i], "--json"))
+            continue;
         cJSON_AddItemToArray(arr, cJSON_CreateString(argv[i]));
     }
     return arr;

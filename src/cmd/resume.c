@@ -271,7 +271,10 @@ int ferry_cmd_abort(int argc, char **argv)
             n++;
         }
     }
-    if (!rc) {
+    if (!rc && n == 0) {
+        ferry_info("job \"%s\": no open multipart upload; nothing to abort",
+                   argv[1]);
+    } else if (!rc) {
         log_stage(&r, "upload", "aborted");
         ferry_info("job \"%s\": %zu open multipart upload%s aborted", argv[1],
                    n, n == 1 ? "" : "s");
