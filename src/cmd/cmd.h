@@ -49,6 +49,13 @@ int ferry_cmd_usage_error(const char *command, const char *fmt, ...)
 /* The exit code for an error code of the lower layers. */
 int ferry_cmd_exit_for(int code);
 
+/*
+ * The job log of JOB: JOB itself when it holds a '/' or ends in ".jsonl",
+ * else ID.jsonl in the state directory.  Appends to out.
+ */
+int ferry_cmd_job_path(struct ferry_buf *out, const char *job,
+                       struct ferry_error *err);
+
 /* Applies -q / -v. */
 void ferry_cmd_set_verbosity(int quiet, int verbose);
 

@@ -7,7 +7,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "ferry/joblog.h"
 #include "ferry/log.h"
+#include "ferry/strutil.h"
 
 int ferry_cmd_fail(int exit_code, const struct ferry_error *err)
 {
@@ -64,4 +66,18 @@ cJSON *ferry_cmd_argv_json(int argc, char **argv)
         cJSON_AddItemToArray(arr, cJSON_CreateString(argv[i]));
     }
     return arr;
+}
+
+int ferry_cmd_job_path(struct ferry_buf *out, const char *job,
+                       struct ferry_error *err)
+{
+    if (strchr(job, '/') || ferry_str_ends(job, ".jsonl")) {
+        ferry_buf_adds(out, job);
+        return 0;
+    }
+    if (ferry_joblog_default_dir(out))
+        return ferry_error_set(err, FERRY_EUSAGE,
+                               "no state directory to find job \"%s\" in", job);
+    ferry_buf_addf(out, "/%s.jsonl", job);
+    return 0;
 }

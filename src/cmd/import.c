@@ -514,13 +514,9 @@ static int objects_of_job(struct import_job *j, struct ferry_error *err)
     int rc;
 
     ferry_buf_init(&path);
-    if (strchr(j->args.job, '/')) {
-        ferry_buf_adds(&path, j->args.job);
-    } else {
-        ferry_joblog_default_dir(&path);
-        ferry_buf_addf(&path, "/%s.jsonl", j->args.job);
-    }
-    rc = ferry_joblog_read(&events, path.data, err);
+    rc = ferry_cmd_job_path(&path, j->args.job, err);
+    if (!rc)
+        rc = ferry_joblog_read(&events, path.data, err);
     ferry_buf_release(&path);
     if (rc)
         return rc;
@@ -783,13 +779,9 @@ static int open_log(struct import_job *j, struct ferry_error *err)
                  (int)strcspn(base ? base + 1 : j->args.resume, "."),
                  base ? base + 1 : j->args.resume);
     } else if (j->args.job) {
-        if (strchr(j->args.job, '/')) {
-            ferry_buf_adds(&j->log_path, j->args.job);
-        } else {
-            ferry_joblog_default_dir(&j->log_path);
-            ferry_buf_addf(&j->log_path, "/%s.jsonl", j->args.job);
-        }
-        rc = ferry_joblog_open(&j->log, j->log_path.data, err);
+        rc = ferry_cmd_job_path(&j->log_path, j->args.job, err);
+        if (!rc)
+            rc = ferry_joblog_open(&j->log, j->log_path.data, err);
         snprintf(j->id, sizeof(j->id), "%s", j->args.job);
     } else {
         ferry_joblog_new_id(j->id);

@@ -128,16 +128,10 @@ static int open_replay(struct replay *r, const char *job,
 
     memset(r, 0, sizeof(*r));
     ferry_buf_init(&r->path);
-    if (strchr(job, '/') || ferry_str_ends(job, ".jsonl")) {
-        ferry_buf_adds(&r->path, job);
-    } else if (ferry_joblog_default_dir(&r->path)) {
-        return ferry_error_set(err, FERRY_EUSAGE,
-                               "no state directory to find job \"%s\" in", job);
-    } else {
-        ferry_buf_addf(&r->path, "/%s.jsonl", job);
-    }
+    rc = ferry_cmd_job_path(&r->path, job, err);
     /* open first: it takes the lock and cuts a torn last line */
-    rc = ferry_joblog_open(&r->log, r->path.data, err);
+    if (!rc)
+        rc = ferry_joblog_open(&r->log, r->path.data, err);
     if (!rc)
         rc = ferry_joblog_read(&r->events, r->path.data, err);
     if (rc)

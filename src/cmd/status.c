@@ -157,17 +157,6 @@ static void summarise(struct summary *s, cJSON *events)
     }
 }
 
-static int resolve_path(struct ferry_buf *out, const char *job)
-{
-    if (strchr(job, '/') || ferry_str_ends(job, ".jsonl")) {
-        ferry_buf_adds(out, job);
-        return 0;
-    }
-    ferry_joblog_default_dir(out);
-    ferry_buf_addf(out, "/%s.jsonl", job);
-    return 0;
-}
-
 static cJSON *summary_json(const struct summary *s, const char *path)
 {
     cJSON *doc = cJSON_CreateObject(), *imports, *x;
@@ -252,8 +241,9 @@ static int show_job(const char *job, int json, cJSON *into, bool oneline)
 
     ferry_buf_init(&path);
     ferry_error_clear(&err);
-    resolve_path(&path, job);
-    rc = ferry_joblog_read(&events, path.data, &err);
+    rc = ferry_cmd_job_path(&path, job, &err);
+    if (!rc)
+        rc = ferry_joblog_read(&events, path.data, &err);
     if (rc) {
         ferry_buf_release(&path);
         return ferry_cmd_fail(FERRY_EXIT_FAILED, &err);
