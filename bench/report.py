@@ -316,7 +316,7 @@ def markdown(doc):
     out = ["# ferry upload benchmark: %s run, %s" % (doc["mode"],
                                                     doc["generated"]), ""]
     out.append("- command: `%s` (%d run(s) per tool and workload, medians; "
-               "total %.1f min)" % (m["command"], m["runs"],
+               "total %.1f min)" % (m["command"].strip(), m["runs"],
                                     m["total_s"] / 60))
     out.append("- machine: %d CPUs, %s, Linux %s, %s" % (
         m["nproc"], m["cpu"], m["kernel"], m.get("os", "")))
@@ -337,6 +337,19 @@ def markdown(doc):
                "and CPU/ferry: the tool's median over ferry's (defaults) on "
                "the same server and workload, above 1.00 = slower / more "
                "CPU than ferry.")
+    sha = sorted({r["tool"] for r in doc["runs"]
+                  if (r.get("check") or {}).get("sha256") == "match"})
+    rgw = [r for r in doc["runs"] if r["server"] == "rgw"]
+    sink = [r for r in doc["runs"] if r["server"] == "sink"]
+    out.append("")
+    out.append("Checks: %d RGW runs listed back (object count and every "
+               "object's size; plain-MD5 ETags compared with the input "
+               "files' MD5s), %d failed; SHA-256 of a GET of the %s equal "
+               "to the input's for: %s. %d sink runs: exit status and the "
+               "sink's object and byte counters, %d failed." % (
+                   len(rgw), sum(r["status"] != "ok" for r in rgw),
+                   label(doc, "big1g"), ", ".join(sha) or "none",
+                   len(sink), sum(r["status"] != "ok" for r in sink)))
     out.append("")
     out.append("## Targets")
     out.append("")
@@ -456,8 +469,8 @@ def profile_text(doc):
                 "", prof["perf_dso"], ""]
     if prof.get("perf_symbols"):
         out += ["== perf record: by library and symbol (libcrypto is "
-                "stripped: its SHA-256 code shows as an address or as the "
-                "nearest exported name)", "", prof["perf_symbols"], ""]
+                "stripped, so its samples, SHA-256 by callgrind below, are "
+                "summed into one row)", "", prof["perf_symbols"], ""]
     if prof.get("callgrind_self"):
         out += ["== valgrind --tool=callgrind, 64 MiB file to the sink "
                 "(%.0f s under valgrind): top functions by own "

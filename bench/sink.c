@@ -769,7 +769,7 @@ static bool handle(struct conn *c, struct req *r)
         snprintf(bucket, sizeof(bucket), "%.*s", (int)(slash - p), p);
         snprintf(key, sizeof(key), "%s", slash + 1);
     } else {
-        snprintf(bucket, sizeof(bucket), "%s", p);
+        snprintf(bucket, sizeof(bucket), "%.*s", (int)sizeof(bucket) - 1, p);
     }
 
     if (r->expect && has_body) {
