@@ -544,29 +544,30 @@ def test_numpy_files_beside_other_files_are_refused_for_zilliz(ctx):
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
 
 
-def main():
+def run_suite(label, tests):
+    """Runs tests against fresh servers; shared with resume_test.py."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--ferry", required=True)
     ap.add_argument("-k", default="")
     args = ap.parse_args()
     args.ferry = os.path.abspath(args.ferry)
-    work = tempfile.mkdtemp(prefix="ferry-import-")
+    work = tempfile.mkdtemp(prefix="ferry-%s-" % label)
     servers = Servers(work)
     ctx = Ctx(args, servers, work)
     passed = failed = 0
     try:
-        for t in TESTS:
+        for t in tests:
             if args.k not in t.__name__:
                 continue
             t0 = time.time()
             try:
                 t(ctx)
                 passed += 1
-                print("ok   import/%s (%.1f s)" % (t.__name__,
-                                                  time.time() - t0))
+                print("ok   %s/%s (%.1f s)" % (label, t.__name__,
+                                              time.time() - t0))
             except Exception:
                 failed += 1
-                print("FAIL import/%s" % t.__name__)
+                print("FAIL %s/%s" % (label, t.__name__))
                 traceback.print_exc(file=sys.stdout)
             sys.stdout.flush()
     finally:
@@ -577,4 +578,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_suite("import", TESTS))

@@ -8,16 +8,13 @@ Usage: resume_test.py --ferry BUILD/ferry [-k SUBSTRING]
 Ends with "N passed, M failed".
 """
 
-import argparse
 import hashlib
 import json
 import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-import traceback
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -338,37 +335,5 @@ def test_crash_between_submit_and_job_id_asks_for_resubmit(ctx):
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--ferry", required=True)
-    ap.add_argument("-k", default="")
-    args = ap.parse_args()
-    args.ferry = os.path.abspath(args.ferry)
-    work = tempfile.mkdtemp(prefix="ferry-resume-")
-    servers = it.Servers(work)
-    ctx = it.Ctx(args, servers, work)
-    passed = failed = 0
-    try:
-        for t in TESTS:
-            if args.k not in t.__name__:
-                continue
-            t0 = time.time()
-            try:
-                t(ctx)
-                passed += 1
-                print("ok   resume/%s (%.1f s)" % (t.__name__,
-                                                  time.time() - t0))
-            except Exception:
-                failed += 1
-                print("FAIL resume/%s" % t.__name__)
-                traceback.print_exc(file=sys.stdout)
-            sys.stdout.flush()
-    finally:
-        servers.stop()
-        subprocess.run(["rm", "-rf", work])
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(it.run_suite("resume", TESTS))
