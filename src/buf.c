@@ -2,9 +2,12 @@
 #include "ferry/buf.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -146,4 +149,49 @@ char *ferry_buf_detach(struct ferry_buf *b)
 
     ferry_buf_init(b);
     return p;
+}
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static size_t round_page(size_t n)
+{
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+
+    return (n + pg - 1) / pg * pg;
+}
+
+void *ferry_bigbuf_alloc(size_t n)
+{
+    size_t len, head, tail;
+    char *map, *p;
+
+    if (n < HUGE_PAGE)
+        return ferry_xmalloc(n ? n : 1);
+    /* Over-map by one huge page, keep a 2 MiB-aligned range of n bytes. */
+    len = n + HUGE_PAGE;
+    map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+               -1, 0);
+    if (map == MAP_FAILED)
+        die_nomem();
+    p = (char *)(((uintptr_t)map + HUGE_PAGE - 1) &
+                 ~(uintptr_t)(HUGE_PAGE - 1));
+    head = (size_t)(p - map);
+    tail = len - head - round_page(n);
+    if (head)
+        munmap(map, head);
+    if (tail)
+        munmap(p + round_page(n), tail);
+    /* Advice only: without transparent huge pages it changes nothing. */
+    (void)madvise(p, n, MADV_HUGEPAGE);
+    return p;
+}
+
+void ferry_bigbuf_free(void *p, size_t n)
+{
+    if (!p)
+        return;
+    if (n < HUGE_PAGE)
+        free(p);
+    else
+        munmap(p, round_page(n));
 }

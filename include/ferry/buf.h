@@ -47,4 +47,15 @@ void *ferry_xrealloc(void *p, size_t n);
 char *ferry_xstrdup(const char *s);
 char *ferry_xstrndup(const char *s, size_t n);
 
+/*
+ * A large data buffer (a part) of n bytes, mapped on its own and asked
+ * to live on transparent huge pages where it spans whole 2 MiB pages:
+ * copying a part into it and hashing it then take far fewer TLB misses
+ * (in a VM, a third less CPU in the kernel for a 16 MiB part).  Only the
+ * pages touched count as resident, so its cost in memory is still n.
+ * Free it with ferry_bigbuf_free(p, n).
+ */
+void *ferry_bigbuf_alloc(size_t n);
+void ferry_bigbuf_free(void *p, size_t n);
+
 #endif

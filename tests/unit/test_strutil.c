@@ -7,8 +7,11 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "ferry/buf.h"
 #include "ferry/log.h"
 #include "ferry/strutil.h"
 #include "ferry/xml.h"
@@ -97,6 +100,41 @@ static int collect(void *ud, const char *path, const char *text)
     return 0;
 }
 
+static long rss_kib(void)
+{
+    char line[256];
+    long kib = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+
+    while (f && fgets(line, sizeof(line), f))
+        if (!strncmp(line, "VmRSS:", 6))
+            kib = atol(line + 6);
+    if (f)
+        fclose(f);
+    return kib;
+}
+
+static void test_bigbuf_is_aligned_writable_and_costs_what_is_touched(void **s)
+{
+    size_t n = ((size_t)5 << 20) + 123;
+    unsigned char *small = ferry_bigbuf_alloc(100);
+    unsigned char *big = ferry_bigbuf_alloc(n);
+    long before, touched;
+
+    (void)s;
+    memset(small, 1, 100);
+    assert_int_equal((uintptr_t)big % ((uintptr_t)2 << 20), 0);
+    before = rss_kib();
+    memset(big, 0xab, n);
+    touched = rss_kib() - before;
+    assert_int_equal(big[n - 1], 0xab);
+    /* resident: about n, not n rounded up to whole huge pages or more */
+    assert_true(touched >= 4 * 1024 && touched <= 6 * 1024 + 8);
+    ferry_bigbuf_free(big, n);
+    ferry_bigbuf_free(small, 100);
+    ferry_bigbuf_free(NULL, 0);
+}
+
 static void test_xml_reports_paths_and_text_without_namespace(void **s)
 {
     const char *doc =
@@ -152,6 +190,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_uri_encode_keeps_unreserved_and_uppercases_hex),
+        cmocka_unit_test(
+            test_bigbuf_is_aligned_writable_and_costs_what_is_touched),
         cmocka_unit_test(test_uri_encode_can_keep_slashes),
         cmocka_unit_test(test_uri_decode_rejects_truncated_escape),
         cmocka_unit_test(test_sizes_parse_binary_and_decimal_units),
