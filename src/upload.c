@@ -225,6 +225,9 @@ static void fold_hash(struct slot *sl, bool ok)
 {
     struct file_job *fj = sl->fj;
 
+    /* One part: its payload hash is the file's (see finish_object). */
+    if (!fj->multipart || !fj->hash)
+        return;
     pthread_mutex_lock(&fj->lock);
     while (fj->next_hash != sl->part)
         pthread_cond_wait(&fj->turn, &fj->lock);
@@ -308,8 +311,10 @@ static void finish_object(struct engine *e, struct file_job *fj,
     unsigned int mdlen = 0;
     cJSON *ev;
 
-    EVP_DigestFinal_ex(fj->hash, md, &mdlen);
-    ferry_hex(fj->out->sha256, md, 32);
+    if (fj->multipart && fj->hash) {
+        EVP_DigestFinal_ex(fj->hash, md, &mdlen);
+        ferry_hex(fj->out->sha256, md, 32);
+    }
     snprintf(fj->out->etag, sizeof(fj->out->etag), "%s", etag);
     fj->out->state = FERRY_FILE_DONE;
     fj->out->parts = fj->multipart ? fj->nparts : 0;
@@ -317,14 +322,16 @@ static void finish_object(struct engine *e, struct file_job *fj,
     ev = event("object", fj->sf->key);
     cJSON_AddNumberToObject(ev, "size", (double)fj->sf->size);
     cJSON_AddStringToObject(ev, "etag", etag);
-    cJSON_AddStringToObject(ev, "sha256", fj->out->sha256);
+    if (fj->out->sha256[0])
+        cJSON_AddStringToObject(ev, "sha256", fj->out->sha256);
     if (fj->multipart) {
         cJSON_AddStringToObject(ev, "upload_id", fj->out->upload_id);
         cJSON_AddNumberToObject(ev, "parts", fj->nparts);
     }
     log_event(e, ev, true);
     ferry_debug("uploaded \"%s\" (%llu bytes, sha256 %s)", fj->sf->key,
-                (unsigned long long)fj->sf->size, fj->out->sha256);
+                (unsigned long long)fj->sf->size,
+                fj->out->sha256[0] ? fj->out->sha256 : "not computed");
     report(e);
 }
 
@@ -345,6 +352,7 @@ static void on_part_done(struct ferry_store_op *op, void *ud)
     if (fj->out->state == FERRY_FILE_FAILED)
         goto out;
     if (!fj->multipart) {
+        memcpy(fj->out->sha256, sl->sha256, sizeof(fj->out->sha256));
         release_slot(e, sl);
         e->done_bytes += fj->sf->size;
         finish_object(e, fj, op->etag);
@@ -520,9 +528,9 @@ static void read_next_part(struct engine *e, struct file_job *fj)
     sl->offset = off;
     sl->len = (size_t)(left < fj->part_size ? left : fj->part_size);
     if (sl->cap < sl->len || !sl->buf) {
-        free(sl->buf);
+        ferry_bigbuf_free(sl->buf, sl->cap);
         sl->cap = sl->len ? sl->len : 1;
-        sl->buf = ferry_xmalloc(sl->cap);
+        sl->buf = ferry_bigbuf_alloc(sl->cap);
     }
     fj->in_flight++;
     fj->out->state = FERRY_FILE_ACTIVE;
@@ -646,8 +654,10 @@ static int plan(struct engine *e, const struct ferry_scan *scan,
         fj->parts = ferry_xcalloc(fj->nparts, sizeof(*fj->parts));
         if (o->resume && o->resume[i].upload_id && fj->multipart)
             take_resume(fj, &o->resume[i]);
-        fj->hash = EVP_MD_CTX_new();
-        EVP_DigestInit_ex(fj->hash, EVP_sha256(), NULL);
+        if (fj->multipart && !o->no_file_sha256) {
+            fj->hash = EVP_MD_CTX_new();
+            EVP_DigestInit_ex(fj->hash, EVP_sha256(), NULL);
+        }
         pthread_mutex_init(&fj->lock, NULL);
         pthread_cond_init(&fj->turn, NULL);
         ferry_store_op_init(&fj->ctl, FERRY_OP_CREATE_MPU, fj->sf->key);
@@ -701,7 +711,7 @@ static void teardown(struct engine *e)
 
     for (k = 0; k < e->nslots; k++) {
         ferry_store_op_release(&e->slots[k].op);
-        free(e->slots[k].buf);
+        ferry_bigbuf_free(e->slots[k].buf, e->slots[k].cap);
     }
     free(e->slots);
     for (i = 0; i < e->njobs; i++) {

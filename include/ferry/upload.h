@@ -17,7 +17,8 @@
  *
  * Reading and hashing run on two reader threads, so the event loop keeps
  * sending while the next parts are read.  Each part's SHA-256 is its
- * signed payload hash; the whole file's SHA-256 is folded in part order.
+ * signed payload hash; the whole file's SHA-256 is folded in part order
+ * (unless no_file_sha256); a one-part file's is its payload hash.
  * A file whose size or mtime changes between the scan and the read of
  * any of its parts fails with FERRY_ECHANGED.
  */
@@ -70,6 +71,12 @@ struct ferry_upload_options {
      */
     const struct ferry_upload_resume *resume;
     bool resumed; /* the log already holds the file events */
+    /*
+     * Skip the whole-file SHA-256 of multipart files (a second pass over
+     * every byte; each part is still hashed and checked by the server).
+     * A file sent in one PUT always has its SHA-256: the payload hash.
+     */
+    bool no_file_sha256;
 };
 
 struct ferry_upload_resume {
@@ -88,7 +95,7 @@ enum ferry_upload_state {
 /* The outcome for one file; owned by struct ferry_upload_result. */
 struct ferry_upload_outcome {
     enum ferry_upload_state state;
-    char sha256[65];
+    char sha256[65]; /* "" when not computed (no_file_sha256) */
     char etag[128];
     char *upload_id; /* multipart only */
     uint32_t parts;

@@ -345,6 +345,12 @@ static void add_scan_file(struct ferry_scan *s, const struct logged_file *f,
     s->total_bytes += x->size;
 }
 
+/* Logs written before the setting existed always hashed the file. */
+static bool file_sha256(const struct replay *r)
+{
+    return !cJSON_IsFalse(cJSON_GetObjectItem(r->settings, "file_sha256"));
+}
+
 static bool sha256_file(char out[65], const char *path)
 {
     unsigned char buf[1 << 16], md[32];
@@ -383,16 +389,18 @@ static bool completed_before(struct replay *r, struct logged_file *f,
     cJSON *ev;
 
     ferry_store_op_init(&op, FERRY_OP_HEAD, f->key);
+    sha[0] = '\0';
     done = ferry_store_exec(r->store, &op) == 0 &&
            op.size == (uint64_t)st->st_size &&
-           sha256_file(sha, s_of(f->file, "path"));
+           (!file_sha256(r) || sha256_file(sha, s_of(f->file, "path")));
     if (done) {
         ev = cJSON_CreateObject();
         cJSON_AddStringToObject(ev, "event", "object");
         cJSON_AddStringToObject(ev, "key", f->key);
         cJSON_AddNumberToObject(ev, "size", (double)st->st_size);
         cJSON_AddStringToObject(ev, "etag", op.etag);
-        cJSON_AddStringToObject(ev, "sha256", sha);
+        if (sha[0])
+            cJSON_AddStringToObject(ev, "sha256", sha);
         cJSON_AddStringToObject(ev, "upload_id", f->upload_id);
         if (ferry_joblog_append(r->log, ev, true, &err))
             ferry_warn("cannot write the job log: %s", err.msg);
@@ -470,6 +478,7 @@ static int run_uploads(struct replay *r, struct ferry_scan *scan,
     o.threshold = (uint64_t)n_of(r->settings, "multipart_threshold");
     o.concurrency =
         concurrency ? concurrency : (int)n_of(r->settings, "concurrency");
+    o.no_file_sha256 = !file_sha256(r);
     o.log = r->log;
     o.interrupted = &interrupted;
     o.progress = ferry_progress_update;

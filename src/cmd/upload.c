@@ -35,6 +35,8 @@ static const char usage[] =
     "  --multipart-threshold SIZE  smallest file sent in parts (default:\n"
     "                         the part size)\n"
     "  --concurrency N        transfers in flight (default 8)\n"
+    "  --no-file-sha256       skip the whole-file SHA-256 of multipart\n"
+    "                         files (parts are still hashed and checked)\n"
     "  --ca-file FILE         CA certificates for TLS\n"
     "  --job-log FILE         where the job log goes\n"
     "  --api v1|v2|milvus     check that API's import rules first and\n"
@@ -59,6 +61,7 @@ struct upload_args {
     uint64_t part_size;
     uint64_t threshold;
     uint64_t concurrency;
+    int no_file_sha256;
     int path_style;
     int dry_run;
     int json;
@@ -84,6 +87,7 @@ enum {
     OPT_SIGN_AS,
     OPT_API,
     OPT_NO_CHECK,
+    OPT_NO_FILE_SHA256,
     OPT_HELP,
 };
 
@@ -103,6 +107,7 @@ static const struct option long_opts[] = {
     { "sign-as", required_argument, NULL, OPT_SIGN_AS },
     { "api", required_argument, NULL, OPT_API },
     { "no-check", no_argument, NULL, OPT_NO_CHECK },
+    { "no-file-sha256", no_argument, NULL, OPT_NO_FILE_SHA256 },
     { "quiet", no_argument, NULL, 'q' },
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, OPT_HELP },
@@ -132,6 +137,7 @@ static int parse_one(struct upload_args *a, int c, const char *v)
     case OPT_SIGN_AS: a->sign_as = v; break;
     case OPT_API: a->api = v; break;
     case OPT_NO_CHECK: a->no_check = 1; break;
+    case OPT_NO_FILE_SHA256: a->no_file_sha256 = 1; break;
     case 'q': a->quiet = 1; break;
     case 'v': a->verbose = 1; break;
     case OPT_PART_SIZE:
@@ -371,6 +377,7 @@ static void add_settings(cJSON *ev, const struct job *j)
     cJSON_AddNumberToObject(ev, "part_size", (double)a->part_size);
     cJSON_AddNumberToObject(ev, "multipart_threshold", (double)a->threshold);
     cJSON_AddNumberToObject(ev, "concurrency", (double)a->concurrency);
+    cJSON_AddBoolToObject(ev, "file_sha256", !a->no_file_sha256);
     if (a->profile)
         cJSON_AddStringToObject(ev, "profile", a->profile);
     if (a->ca_file)
@@ -505,8 +512,10 @@ static void print_results(struct job *j, const struct ferry_upload_result *r,
                                 o->state == FERRY_FILE_DONE     ? "uploaded"
                                 : o->state == FERRY_FILE_FAILED ? "failed"
                                                                 : "pending");
-        if (o->state == FERRY_FILE_DONE)
+        if (o->state == FERRY_FILE_DONE && o->sha256[0])
             cJSON_AddStringToObject(x, "sha256", o->sha256);
+        else if (o->state == FERRY_FILE_DONE)
+            cJSON_AddNullToObject(x, "sha256");
         if (o->state == FERRY_FILE_FAILED)
             cJSON_AddStringToObject(x, "error", o->err.msg);
         cJSON_AddItemToArray(objs, x);
@@ -545,6 +554,7 @@ static int run_upload(struct job *j)
     o.part_size = j->args.part_size;
     o.threshold = j->args.threshold;
     o.concurrency = (int)j->args.concurrency;
+    o.no_file_sha256 = j->args.no_file_sha256;
     o.log = j->log;
     o.interrupted = &interrupted;
     o.progress = ferry_progress_update;

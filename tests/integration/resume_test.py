@@ -117,13 +117,13 @@ def kill_when(ctx, prefix, sha_path, wait_event, extra=()):
     return log
 
 
-def crash_and_resume(ctx, name, wait_event, faults):
+def crash_and_resume(ctx, name, wait_event, faults, extra=()):
     path = os.path.join(ctx.work, name, "data.parquet")
     want = big_file(path, 23 * MIB)
     s3_faults(ctx.srv, faults)
     before_done = len(completed_imports(ctx))
     try:
-        log = kill_when(ctx, name, path, wait_event)
+        log = kill_when(ctx, name, path, wait_event, extra)
     finally:
         s3_faults(ctx.srv, [])
     sent_before = {e["part"] for e in events(log) if e.get("event") == "part"}
@@ -142,6 +142,10 @@ def crash_and_resume(ctx, name, wait_event, faults):
     assert kinds.count("import_submitted") == 1, kinds
     text = open(log).read()
     assert it.SK not in text and it.API_KEY not in text
+    if "--no-file-sha256" not in extra:
+        # kept parts are read again, so the file's SHA-256 is whole
+        objs = [e for e in events(log) if e.get("event") == "object"]
+        assert objs and objs[-1]["sha256"] == want, objs
     return log
 
 
@@ -157,6 +161,17 @@ def test_kill_mid_parts(ctx):
                      lambda e: e.get("event") == "part" and e["part"] >= 2,
                      [{"op": "part", "fault": "delay", "seconds": 0.5,
                        "times": -1}])
+
+
+def test_resume_keeps_no_file_sha256(ctx):
+    log = crash_and_resume(ctx, "k-nohash",
+                           lambda e: e.get("event") == "part",
+                           [{"op": "part", "fault": "delay", "seconds": 0.5,
+                             "times": -1}], ("--no-file-sha256",))
+    objs = [e for e in events(log) if e.get("event") == "object"]
+    assert len(objs) == 1 and "sha256" not in objs[0], objs
+    parts = [e for e in events(log) if e.get("event") == "part"]
+    assert parts and all(len(p["sha256"]) == 64 for p in parts)
 
 
 def test_kill_before_complete(ctx):

@@ -257,6 +257,36 @@ def test_100mib_file_in_5mib_parts(ctx):
             assert p["etag"].strip('"') == hashlib.md5(data).hexdigest()
 
 
+def test_no_file_sha256_skips_only_the_whole_file_hash(ctx):
+    d = ctx.tree("nohash")
+    make_file(os.path.join(d, "small"), MIB + 3)
+    make_file(os.path.join(d, "big"), 12 * MIB + 5)
+    b = ctx.new_bucket()
+    r = ctx.ferry(d, "--to", ctx.scheme + "://%s/n/" % b, "--part-size", "5MiB",
+                  "--no-file-sha256", "--json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    got = {o["key"]: o["sha256"] for o in doc["objects"]}
+    # one PUT: the payload hash is the file's, so it is still there
+    assert got["n/nohash/small"] == sha256_file(os.path.join(d, "small"))
+    assert got["n/nohash/big"] is None, got
+    ev = joblog_events(doc)
+    settings = [e for e in ev if e.get("event") == "settings"]
+    assert settings and settings[0]["file_sha256"] is False, settings
+    objs = {e["key"]: e for e in ev if e.get("event") == "object"}
+    assert "sha256" not in objs["n/nohash/big"], objs
+    parts = [e for e in ev if e.get("event") == "part"]
+    with open(os.path.join(d, "big"), "rb") as f:
+        for p in parts:
+            f.seek(p["offset"])
+            assert hashlib.sha256(f.read(p["size"])).hexdigest() == \
+                p["sha256"]
+    assert len(parts) == 3
+    body = ctx.server.client.get_object(Bucket=b, Key="n/nohash/big")["Body"]
+    assert hashlib.sha256(body.read()).hexdigest() == \
+        sha256_file(os.path.join(d, "big"))
+
+
 AWKWARD = ["sp ace.json", "ümlaut-€.json", "plus+bang!.json",
            "quote'(paren)*.json", "dollar$amp&eq=.json",
            "dir with space/inner+(1).json", "日本語/データ.json"]
@@ -716,6 +746,7 @@ def test_1gib_file(ctx):
 
 
 COMMON = [test_small_files_and_edges_land_intact,
+          test_no_file_sha256_skips_only_the_whole_file_hash,
           test_100mib_file_in_5mib_parts,
           test_awkward_names_keep_their_keys,
           test_single_file_to_exact_key,
