@@ -10,7 +10,10 @@
 #      API (GOOG4 and AWS4 dialects);
 #   5. import tests against the strict fakes of the three import APIs
 #      (tests/servers/importfake.py);
-#   6. integration tests against a real Ceph RGW started here.
+#   6. integration tests against a real Ceph RGW started here;
+#   7. the benchmark in its quick mode (bench/run --quick): small sizes,
+#      one run per tool, so it cannot rot; its figures are not checked,
+#      only that every ferry upload in it arrived intact.
 # Installs missing packages and builds first (scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,5 +64,8 @@ $PY tests/integration/resume_test.py --ferry build/ferry
 
 echo "== integration: Ceph RGW"
 $PY tests/integration/upload_test.py --ferry build/ferry --server rgw --big
+
+echo "== benchmark, quick mode (runs, not judged on speed)"
+bench/run --quick
 
 echo "test.sh: all suites passed"
