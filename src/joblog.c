@@ -17,6 +17,7 @@
 
 #include <openssl/rand.h>
 
+#include "ferry/log.h"
 #include "ferry/strutil.h"
 #include "ferry/timeutil.h"
 
@@ -27,8 +28,16 @@ struct ferry_joblog {
     int fd;
     char *path;
     bool broken;          /* a failed write left a line we could not cut */
-    pthread_mutex_t lock; /* one line at a time, one broken flag */
+    pthread_mutex_t lock; /* one line at a time, and all fields below */
+    /* group commit of ferry_joblog_append_soon() lines */
+    uint64_t written, synced; /* lines written, lines known on disk */
+    int sync_errno;           /* a background fdatasync failed */
+    bool syncer_on, stopping;
+    pthread_t syncer;
+    pthread_cond_t wake;
 };
+
+enum sync_mode { SYNC_NONE, SYNC_NOW, SYNC_SOON };
 
 static const char *const secret_words[] = {
     "secret", "password", "token", "authorization", "api_key",
@@ -41,7 +50,39 @@ static struct ferry_joblog *handle_new(int fd, const char *path)
     jl->fd = fd;
     jl->path = ferry_xstrdup(path);
     pthread_mutex_init(&jl->lock, NULL);
+    pthread_cond_init(&jl->wake, NULL);
     return jl;
+}
+
+/*
+ * The syncer: whenever lines were written since the last sync, one
+ * fdatasync covers them all, so a burst of finished parts and objects
+ * costs a few syncs, and the caller's thread never waits for the disk.
+ */
+static void *syncer_main(void *arg)
+{
+    struct ferry_joblog *jl = arg;
+
+    pthread_mutex_lock(&jl->lock);
+    for (;;) {
+        uint64_t target;
+        int rc;
+
+        while (!jl->stopping && jl->synced == jl->written)
+            pthread_cond_wait(&jl->wake, &jl->lock);
+        if (jl->synced == jl->written)
+            break;
+        target = jl->written;
+        pthread_mutex_unlock(&jl->lock);
+        rc = fdatasync(jl->fd) < 0 ? errno : 0;
+        pthread_mutex_lock(&jl->lock);
+        if (rc && !jl->sync_errno)
+            jl->sync_errno = rc;
+        if (target > jl->synced)
+            jl->synced = target;
+    }
+    pthread_mutex_unlock(&jl->lock);
+    return NULL;
 }
 
 /* The directory part of path: "." for a bare name, "/" for "/name". */
@@ -138,7 +179,7 @@ static int take_lock(int fd, const char *path, struct ferry_error *err)
 
 /* Called with jl->lock held, or before jl is shared. */
 static int write_locked(struct ferry_joblog *jl, const char *data, size_t len,
-                        bool sync, struct ferry_error *err)
+                        enum sync_mode sync, struct ferry_error *err)
 {
     off_t start;
     int e;
@@ -148,6 +189,12 @@ static int write_locked(struct ferry_joblog *jl, const char *data, size_t len,
                                "job log \"%s\" ends in a torn line from an "
                                "earlier failed write",
                                jl->path);
+    if (jl->sync_errno) {
+        e = jl->sync_errno;
+        jl->sync_errno = 0;
+        return ferry_error_set(err, FERRY_EIO, "cannot sync job log \"%s\": %s",
+                               jl->path, strerror(e));
+    }
     start = lseek(jl->fd, 0, SEEK_END);
     e = write_all(jl->fd, data, len);
     if (e) {
@@ -158,14 +205,28 @@ static int write_locked(struct ferry_joblog *jl, const char *data, size_t len,
                                "cannot write job log \"%s\": %s", jl->path,
                                strerror(e));
     }
-    if (sync && fdatasync(jl->fd) < 0)
-        return ferry_error_set(err, FERRY_EIO, "cannot sync job log \"%s\": %s",
-                               jl->path, strerror(errno));
+    jl->written++;
+    if (sync == SYNC_NOW) {
+        if (fdatasync(jl->fd) < 0)
+            return ferry_error_set(err, FERRY_EIO,
+                                   "cannot sync job log \"%s\": %s", jl->path,
+                                   strerror(errno));
+        jl->synced = jl->written;
+    } else if (sync == SYNC_SOON) {
+        if (!jl->syncer_on)
+            jl->syncer_on =
+                pthread_create(&jl->syncer, NULL, syncer_main, jl) == 0;
+        if (!jl->syncer_on && fdatasync(jl->fd) < 0)
+            return ferry_error_set(err, FERRY_EIO,
+                                   "cannot sync job log \"%s\": %s", jl->path,
+                                   strerror(errno));
+        pthread_cond_signal(&jl->wake);
+    }
     return 0;
 }
 
-static int write_event(struct ferry_joblog *jl, const cJSON *event, bool sync,
-                       struct ferry_error *err)
+static int write_event(struct ferry_joblog *jl, const cJSON *event,
+                       enum sync_mode sync, struct ferry_error *err)
 {
     struct ferry_buf line;
     char *json;
@@ -249,7 +310,7 @@ int ferry_joblog_create(struct ferry_joblog **out, const char *path,
     header = header_new(job_id);
     rc = take_lock(fd, path, err);
     if (!rc)
-        rc = write_event(jl, header, true, err);
+        rc = write_event(jl, header, SYNC_NOW, err);
     if (!rc)
         rc = sync_dir(path, err);
     if (rc) {
@@ -409,7 +470,7 @@ static int repair_tail(struct ferry_joblog *jl, struct ferry_error *err)
 
     ev = parse_object(tail.data, tail.len);
     if (ev)
-        rc = write_locked(jl, "\n", 1, true, err);
+        rc = write_locked(jl, "\n", 1, SYNC_NOW, err);
     else if (ftruncate(jl->fd, start) < 0 || fsync(jl->fd) < 0)
         rc = ferry_error_set(err, FERRY_EIO,
                              "cannot cut the torn last line of job log "
@@ -479,8 +540,8 @@ static const char *secret_member(const cJSON *item)
     return NULL;
 }
 
-int ferry_joblog_append(struct ferry_joblog *jl, cJSON *event, bool sync,
-                        struct ferry_error *err)
+static int append(struct ferry_joblog *jl, cJSON *event, enum sync_mode sync,
+                  struct ferry_error *err)
 {
     const char *name;
     char now[21];
@@ -503,14 +564,36 @@ int ferry_joblog_append(struct ferry_joblog *jl, cJSON *event, bool sync,
     return write_event(jl, event, sync, err);
 }
 
+int ferry_joblog_append(struct ferry_joblog *jl, cJSON *event, bool sync,
+                        struct ferry_error *err)
+{
+    return append(jl, event, sync ? SYNC_NOW : SYNC_NONE, err);
+}
+
+int ferry_joblog_append_soon(struct ferry_joblog *jl, cJSON *event,
+                             struct ferry_error *err)
+{
+    return append(jl, event, SYNC_SOON, err);
+}
+
 void ferry_joblog_close(struct ferry_joblog *jl)
 {
     if (!jl)
         return;
-    fsync(jl->fd);
+    if (jl->syncer_on) {
+        pthread_mutex_lock(&jl->lock);
+        jl->stopping = true;
+        pthread_cond_signal(&jl->wake);
+        pthread_mutex_unlock(&jl->lock);
+        pthread_join(jl->syncer, NULL);
+    }
+    if (fsync(jl->fd) < 0 || jl->sync_errno)
+        ferry_warn("cannot sync job log \"%s\": %s", jl->path,
+                   strerror(jl->sync_errno ? jl->sync_errno : errno));
     flock(jl->fd, LOCK_UN);
     close(jl->fd);
     pthread_mutex_destroy(&jl->lock);
+    pthread_cond_destroy(&jl->wake);
     free(jl->path);
     free(jl);
 }

@@ -114,6 +114,16 @@ static void log_event(struct engine *e, cJSON *ev, bool sync)
     cJSON_Delete(ev);
 }
 
+/* A finished part or object: on disk soon, batched (see joblog.h). */
+static void log_done(struct engine *e, cJSON *ev)
+{
+    struct ferry_error err;
+
+    if (e->opts->log && ferry_joblog_append_soon(e->opts->log, ev, &err))
+        ferry_warn("cannot write the job log: %s", err.msg);
+    cJSON_Delete(ev);
+}
+
 static cJSON *event(const char *type, const char *key)
 {
     cJSON *ev = cJSON_CreateObject();
@@ -328,7 +338,7 @@ static void finish_object(struct engine *e, struct file_job *fj,
         cJSON_AddStringToObject(ev, "upload_id", fj->out->upload_id);
         cJSON_AddNumberToObject(ev, "parts", fj->nparts);
     }
-    log_event(e, ev, true);
+    log_done(e, ev);
     ferry_debug("uploaded \"%s\" (%llu bytes, sha256 %s)", fj->sf->key,
                 (unsigned long long)fj->sf->size,
                 fj->out->sha256[0] ? fj->out->sha256 : "not computed");
@@ -369,7 +379,7 @@ static void on_part_done(struct ferry_store_op *op, void *ud)
     cJSON_AddNumberToObject(ev, "size", (double)sl->len);
     cJSON_AddStringToObject(ev, "etag", op->etag);
     cJSON_AddStringToObject(ev, "sha256", sl->sha256);
-    log_event(e, ev, true);
+    log_done(e, ev);
     ferry_debug("\"%s\" part %u of %u done", fj->sf->key, sl->part, fj->nparts);
     fj->parts_done++;
     e->done_bytes += sl->len;

@@ -76,7 +76,24 @@ int ferry_joblog_open(struct ferry_joblog **out, const char *path,
 int ferry_joblog_append(struct ferry_joblog *jl, cJSON *event, bool sync,
                         struct ferry_error *err);
 
-/* Syncs, unlocks and frees jl.  NULL is allowed. */
+/*
+ * Appends like ferry_joblog_append() and has the line reach the disk
+ * soon, not before this returns: a background thread, started at the
+ * first such call, runs one fdatasync for every batch of lines written
+ * since its last one (group commit), so a caller finishing many parts or
+ * small objects never waits for the disk.  For events that resume can
+ * recover from the server when a crash of the whole machine loses the
+ * last of them (finished parts: ListParts; finished objects: sent again,
+ * or found by HeadObject).  A process that dies loses nothing written:
+ * the line is in the kernel already.  A background sync failure is
+ * returned by the next append.  Any later sync append, and close, sync
+ * all lines before them.
+ */
+int ferry_joblog_append_soon(struct ferry_joblog *jl, cJSON *event,
+                             struct ferry_error *err);
+
+/* Waits for the background syncer, syncs, unlocks and frees jl.  NULL is
+ * allowed. */
 void ferry_joblog_close(struct ferry_joblog *jl);
 
 /* The path the log was created or opened with; owned by jl. */

@@ -561,6 +561,74 @@ static void test_threads_appending_at_once_keep_lines_whole(void **state)
     cJSON_Delete(events);
 }
 
+static void *append_many_soon(void *arg)
+{
+    struct ferry_joblog *jl = arg;
+    struct ferry_error err = { 0 };
+    int i;
+
+    for (i = 0; i < EVENTS_PER_THREAD; i++) {
+        cJSON *ev = cJSON_CreateObject();
+        int rc;
+
+        cJSON_AddStringToObject(ev, "event", "object");
+        cJSON_AddNumberToObject(ev, "n", i);
+        /* every tenth one synced at once, among the batched ones */
+        rc = i % 10 ? ferry_joblog_append_soon(jl, ev, &err)
+                    : ferry_joblog_append(jl, ev, true, &err);
+        cJSON_Delete(ev);
+        if (rc)
+            return arg;
+    }
+    return NULL;
+}
+
+static void test_soon_lines_are_written_at_once_and_all_kept(void **state)
+{
+    struct fixture *fx = *state;
+    struct ferry_joblog *jl;
+    struct ferry_error err = { 0 };
+    pthread_t t[THREADS];
+    cJSON *events, *ev;
+    void *failed;
+    char *text;
+    int i, seen[THREADS] = { 0 };
+
+    assert_int_equal(ferry_joblog_create(&jl, fx->log, JOB_ID, &err), 0);
+    ev = cJSON_Parse("{\"event\":\"part\",\"part\":1}");
+    assert_int_equal(ferry_joblog_append_soon(jl, ev, &err), 0);
+    cJSON_Delete(ev);
+    /* in the file (the kernel) before any sync: a crash loses nothing */
+    text = read_text(fx->log);
+    assert_non_null(strstr(text, "{\"event\":\"part\",\"part\":1,"));
+    free(text);
+
+    for (i = 0; i < THREADS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, append_many_soon, jl), 0);
+    for (i = 0; i < THREADS; i++) {
+        assert_int_equal(pthread_join(t[i], &failed), 0);
+        assert_null(failed);
+    }
+    ferry_joblog_close(jl);
+    assert_int_equal(ferry_joblog_read(&events, fx->log, &err), 0);
+    assert_int_equal(cJSON_GetArraySize(events),
+                     2 + THREADS * EVENTS_PER_THREAD);
+    /* each thread's lines in its order: n counts up per thread */
+    cJSON_ArrayForEach (ev, events) {
+        cJSON *n = cJSON_GetObjectItem(ev, "n");
+
+        if (!n)
+            continue;
+        for (i = 0; i < THREADS && seen[i] != n->valueint; i++)
+            ;
+        assert_true(i < THREADS);
+        seen[i]++;
+    }
+    for (i = 0; i < THREADS; i++)
+        assert_int_equal(seen[i], EVENTS_PER_THREAD);
+    cJSON_Delete(events);
+}
+
 static void test_default_dir_uses_xdg_state_home(void **state)
 {
     struct ferry_buf b;
@@ -645,6 +713,7 @@ int main(void)
         T(test_open_cuts_torn_last_line_before_appending),
         T(test_open_ends_untorn_last_line_with_newline),
         T(test_threads_appending_at_once_keep_lines_whole),
+        T(test_soon_lines_are_written_at_once_and_all_kept),
         T(test_default_dir_uses_xdg_state_home),
         T(test_default_dir_falls_back_to_home),
         T(test_default_dir_ignores_relative_xdg_state_home),
