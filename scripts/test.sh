@@ -2,7 +2,8 @@
 # test.sh - the whole test suite, as CI runs it:
 #   1. unit tests (cmocka) of the normal build;
 #   2. the same unit tests and the strict-server integration tests
-#      under AddressSanitizer and UndefinedBehaviorSanitizer;
+#      under AddressSanitizer and UndefinedBehaviorSanitizer, then the
+#      unit, upload and resume tests under ThreadSanitizer;
 #   3. integration tests against the strict, fault-injecting S3 server
 #      (tests/servers/s3strict.py), including a 1 GiB file and 1,000
 #      small files;
@@ -41,6 +42,25 @@ $PY tests/integration/upload_test.py --ferry build-asan/ferry \
 $PY tests/integration/import_test.py --ferry build-asan/ferry
 $PY tests/integration/check_test.py --ferry build-asan/ferry
 $PY tests/integration/resume_test.py --ferry build-asan/ferry
+
+echo "== thread sanitizer build (readers, job-log syncer, event loop)"
+if [[ ! -d build-tsan ]]; then
+    meson setup build-tsan -Dwerror=true -Db_sanitize=thread \
+        -Dbuildtype=debug >/dev/null
+fi
+ninja -C build-tsan >/dev/null
+# A kernel whose address layout TSan cannot use makes every program
+# abort at start; that is the machine, not ferry: say so and go on.
+if build-tsan/ferry --version >/dev/null 2>&1; then
+    export TSAN_OPTIONS=halt_on_error=1
+    meson test -C build-tsan --print-errorlogs --suite unit
+    $PY tests/integration/upload_test.py --ferry build-tsan/ferry \
+        --server strict
+    $PY tests/integration/resume_test.py --ferry build-tsan/ferry
+    unset TSAN_OPTIONS
+else
+    echo "test.sh: ThreadSanitizer cannot run on this kernel; skipped"
+fi
 
 echo "== integration: strict S3 server"
 $PY tests/servers/test_s3strict.py

@@ -696,8 +696,6 @@ static void stop_readers(struct engine *e)
     pthread_mutex_unlock(&e->qlock);
     for (i = 0; i < READERS; i++)
         pthread_join(e->readers[i], NULL);
-    pthread_mutex_destroy(&e->qlock);
-    pthread_cond_destroy(&e->qcond);
 }
 
 static void make_slots(struct engine *e, int n)
@@ -791,7 +789,9 @@ int ferry_upload_run(struct ferry_upload_result *out, struct ferry_store *store,
     start_readers(&e);
     run_loop(&e);
     stop_readers(&e);
-    drain_ready(&e);
+    drain_ready(&e); /* parts the readers finished after the loop ended */
+    pthread_mutex_destroy(&e.qlock);
+    pthread_cond_destroy(&e.qcond);
     out->interrupted = opts->interrupted && *opts->interrupted &&
                        out->done + out->failed < out->n;
     if (out->interrupted) {
