@@ -536,26 +536,37 @@ static void *append_many(void *arg)
     return NULL;
 }
 
-static void test_threads_appending_at_once_keep_lines_whole(void **state)
+/* Runs fn(jl) on THREADS threads at once, closes jl, reads the log. */
+static cJSON *append_from_threads(struct ferry_joblog *jl, const char *path,
+                                  void *(*fn)(void *))
 {
-    struct fixture *fx = *state;
-    struct ferry_joblog *jl;
     struct ferry_error err = { 0 };
     pthread_t t[THREADS];
-    cJSON *events;
+    cJSON *events = NULL;
     void *failed;
     int i;
 
-    assert_int_equal(ferry_joblog_create(&jl, fx->log, JOB_ID, &err), 0);
-
     for (i = 0; i < THREADS; i++)
-        assert_int_equal(pthread_create(&t[i], NULL, append_many, jl), 0);
+        assert_int_equal(pthread_create(&t[i], NULL, fn, jl), 0);
     for (i = 0; i < THREADS; i++) {
         assert_int_equal(pthread_join(t[i], &failed), 0);
         assert_null(failed);
     }
     ferry_joblog_close(jl);
-    assert_int_equal(ferry_joblog_read(&events, fx->log, &err), 0);
+    assert_int_equal(ferry_joblog_read(&events, path, &err), 0);
+    return events;
+}
+
+static void test_threads_appending_at_once_keep_lines_whole(void **state)
+{
+    struct fixture *fx = *state;
+    struct ferry_joblog *jl;
+    struct ferry_error err = { 0 };
+    cJSON *events;
+
+    assert_int_equal(ferry_joblog_create(&jl, fx->log, JOB_ID, &err), 0);
+
+    events = append_from_threads(jl, fx->log, append_many);
     assert_int_equal(cJSON_GetArraySize(events),
                      1 + THREADS * EVENTS_PER_THREAD);
     cJSON_Delete(events);
@@ -588,9 +599,7 @@ static void test_soon_lines_are_written_at_once_and_all_kept(void **state)
     struct fixture *fx = *state;
     struct ferry_joblog *jl;
     struct ferry_error err = { 0 };
-    pthread_t t[THREADS];
     cJSON *events, *ev;
-    void *failed;
     char *text;
     int i, seen[THREADS] = { 0 };
 
@@ -603,14 +612,7 @@ static void test_soon_lines_are_written_at_once_and_all_kept(void **state)
     assert_non_null(strstr(text, "{\"event\":\"part\",\"part\":1,"));
     free(text);
 
-    for (i = 0; i < THREADS; i++)
-        assert_int_equal(pthread_create(&t[i], NULL, append_many_soon, jl), 0);
-    for (i = 0; i < THREADS; i++) {
-        assert_int_equal(pthread_join(t[i], &failed), 0);
-        assert_null(failed);
-    }
-    ferry_joblog_close(jl);
-    assert_int_equal(ferry_joblog_read(&events, fx->log, &err), 0);
+    events = append_from_threads(jl, fx->log, append_many_soon);
     assert_int_equal(cJSON_GetArraySize(events),
                      2 + THREADS * EVENTS_PER_THREAD);
     /* each thread's lines in its order: n counts up per thread */
