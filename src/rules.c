@@ -306,6 +306,19 @@ static void numpy_units(struct ferry_check *c, const struct ferry_scan *s,
     }
 }
 
+/* A JSON, JSON Lines or Parquet file: a unit of its own, checked. */
+static void file_unit(struct ferry_check *c, enum ferry_file_kind k,
+                      const struct ferry_scan_file *f,
+                      const struct ferry_check_options *o)
+{
+    struct ferry_unit *u = new_unit(c, k, NULL);
+
+    unit_add(c, u, f);
+    over(c, f->path, "file-size", f->size, o->limits.max_file_size, true,
+         "split the file into smaller ones", "the file");
+    check_content(c, u);
+}
+
 static void file_units(struct ferry_check *c, const struct ferry_scan *s,
                        const struct ferry_check_options *o)
 {
@@ -314,15 +327,10 @@ static void file_units(struct ferry_check *c, const struct ferry_scan *s,
     for (i = 0; i < s->n; i++) {
         const struct ferry_scan_file *f = &s->files[i];
         enum ferry_file_kind k = ferry_kind_of(f->path);
-        struct ferry_unit *u;
 
         if (k == FERRY_KIND_NPY || k == FERRY_KIND_OTHER)
             continue;
-        u = new_unit(c, k, NULL);
-        unit_add(c, u, f);
-        over(c, f->path, "file-size", f->size, o->limits.max_file_size, true,
-             "split the file into smaller ones", "the file");
-        check_content(c, u);
+        file_unit(c, k, f, o);
     }
 }
 
@@ -427,7 +435,6 @@ static void loose_file(struct ferry_check *c, struct ferry_unit **npy,
                        const struct ferry_check_options *o)
 {
     enum ferry_file_kind k = ferry_kind_of(f->path);
-    struct ferry_unit *u;
 
     if (k == FERRY_KIND_OTHER) {
         add(c, FERRY_WARNING, f->path, "not-importable", NULL, NULL,
@@ -441,11 +448,7 @@ static void loose_file(struct ferry_check *c, struct ferry_unit **npy,
         unit_add(c, *npy, f);
         return;
     }
-    u = new_unit(c, k, NULL);
-    unit_add(c, u, f);
-    over(c, f->path, "file-size", f->size, o->limits.max_file_size, true,
-         "split the file into smaller ones", "the file");
-    check_content(c, u);
+    file_unit(c, k, f, o);
 }
 
 static void one_path(struct ferry_check *c, struct ferry_unit **npy,
