@@ -56,6 +56,13 @@ int ferry_cmd_exit_for(int code);
 int ferry_cmd_job_path(struct ferry_buf *out, const char *job,
                        struct ferry_error *err);
 
+/*
+ * Appends ev to jl (NULL: no log) and frees ev; a failure to write is a
+ * warning, the job goes on (see ferry-joblog(5)).
+ */
+struct ferry_joblog;
+void ferry_cmd_log_event(struct ferry_joblog *jl, struct cJSON *ev, bool sync);
+
 /* Applies -q / -v. */
 void ferry_cmd_set_verbosity(int quiet, int verbose);
 

@@ -81,3 +81,12 @@ int ferry_cmd_job_path(struct ferry_buf *out, const char *job,
     ferry_buf_addf(out, "/%s.jsonl", job);
     return 0;
 }
+
+void ferry_cmd_log_event(struct ferry_joblog *jl, cJSON *ev, bool sync)
+{
+    struct ferry_error err;
+
+    if (jl && ferry_joblog_append(jl, ev, sync, &err))
+        ferry_warn("cannot write the job log: %s", err.msg);
+    cJSON_Delete(ev);
+}

@@ -755,15 +755,6 @@ static cJSON *settings_event(const struct import_job *j)
     return ev;
 }
 
-static void log_event(struct import_job *j, cJSON *ev, bool sync)
-{
-    struct ferry_error err;
-
-    if (j->log && ferry_joblog_append(j->log, ev, sync, &err))
-        ferry_warn("cannot write the job log: %s", err.msg);
-    cJSON_Delete(ev);
-}
-
 /* A new job log, or the upload job's own log when --job names one. */
 static int open_log(struct import_job *j, struct ferry_error *err)
 {
@@ -797,7 +788,7 @@ static int open_log(struct import_job *j, struct ferry_error *err)
         rc = ferry_joblog_create(&j->log, j->log_path.data, j->id, err);
     }
     if (!rc)
-        log_event(j, settings_event(j), true);
+        ferry_cmd_log_event(j->log, settings_event(j), true);
     return rc;
 }
 
@@ -833,7 +824,7 @@ static void log_intent(struct import_job *j, const struct submission *s)
             cJSON_AddItemToArray(arr, cJSON_CreateString(l[i].job_id));
     }
     free(l);
-    log_event(j, ev, true);
+    ferry_cmd_log_event(j->log, ev, true);
 }
 
 static void log_submission(struct import_job *j, const struct submission *s)
@@ -848,7 +839,7 @@ static void log_submission(struct import_job *j, const struct submission *s)
         for (size_t m = 0; m < s->units[k].n; m++)
             cJSON_AddItemToArray(arr, cJSON_CreateString(s->units[k].items[m]));
     cJSON_AddStringToObject(ev, "job_id", s->job_id);
-    log_event(j, ev, true);
+    ferry_cmd_log_event(j->log, ev, true);
 }
 
 /* The server's per-file view, for the job log and --json. */
@@ -886,7 +877,7 @@ static void log_state(struct import_job *j, const struct submission *s)
         cJSON_AddStringToObject(ev, "reason", s->st.reason);
     if (ferry_import_terminal(s->st.state))
         cJSON_AddItemToObject(ev, "files", files_json(&s->st));
-    log_event(j, ev, true);
+    ferry_cmd_log_event(j->log, ev, true);
 }
 
 static void log_failure(struct import_job *j, const struct ferry_error *err)
@@ -898,7 +889,7 @@ static void log_failure(struct import_job *j, const struct ferry_error *err)
     cJSON_AddStringToObject(ev, "reason", err->msg);
     if (err->server_code[0])
         cJSON_AddStringToObject(ev, "code", err->server_code);
-    log_event(j, ev, true);
+    ferry_cmd_log_event(j->log, ev, true);
 }
 
 static void log_stage(struct import_job *j, const char *state)
@@ -908,7 +899,7 @@ static void log_stage(struct import_job *j, const char *state)
     cJSON_AddStringToObject(ev, "event", "stage");
     cJSON_AddStringToObject(ev, "stage", "import");
     cJSON_AddStringToObject(ev, "state", state);
-    log_event(j, ev, true);
+    ferry_cmd_log_event(j->log, ev, true);
 }
 
 /* The objects of a submission, flat, as import_submitted records them. */
@@ -1405,21 +1396,30 @@ static int list_jobs(struct import_job *j, struct ferry_error *err)
     return FERRY_EXIT_OK;
 }
 
+/* Parses argv into a fresh j; on failure (-1: --help) nothing to free. */
+static int job_init(struct import_job *j, int argc, char **argv)
+{
+    int rc;
+
+    memset(j, 0, sizeof(*j));
+    ferry_buf_init(&j->base_url);
+    ferry_buf_init(&j->log_path);
+    rc = parse_args(&j->args, argc, argv);
+    if (rc)
+        free(j->args.urls);
+    return rc;
+}
+
 int ferry_cmd_import(int argc, char **argv)
 {
     struct import_job j;
     struct ferry_error err;
     int rc;
 
-    memset(&j, 0, sizeof(j));
     ferry_error_clear(&err);
-    ferry_buf_init(&j.base_url);
-    ferry_buf_init(&j.log_path);
-    rc = parse_args(&j.args, argc, argv);
-    if (rc) {
-        free(j.args.urls);
+    rc = job_init(&j, argc, argv);
+    if (rc)
         return rc < 0 ? FERRY_EXIT_OK : rc;
-    }
     ferry_cmd_set_verbosity(j.args.quiet, j.args.verbose);
     if (j.args.list) {
         rc = list_jobs(&j, &err);
@@ -1454,15 +1454,10 @@ int ferry_cmd_import_validate(int argc, char **argv)
     const char *env;
     int rc;
 
-    memset(&j, 0, sizeof(j));
     ferry_error_clear(&err);
-    ferry_buf_init(&j.base_url);
-    ferry_buf_init(&j.log_path);
-    rc = parse_args(&j.args, argc, argv);
-    if (rc) {
-        free(j.args.urls);
+    rc = job_init(&j, argc, argv);
+    if (rc)
         return rc < 0 ? FERRY_EXIT_USAGE : rc;
-    }
     env = j.args.api == FERRY_API_MILVUS ? "MILVUS_TOKEN" : "ZILLIZ_API_KEY";
     rc = resolve_cluster(&j, &err);
     if (!rc)

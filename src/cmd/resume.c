@@ -192,14 +192,11 @@ static int open_store(struct replay *r, struct ferry_error *err)
 static void log_aborted(struct replay *r, const char *key, const char *id)
 {
     cJSON *ev = cJSON_CreateObject();
-    struct ferry_error err;
 
     cJSON_AddStringToObject(ev, "event", "mpu_aborted");
     cJSON_AddStringToObject(ev, "key", key);
     cJSON_AddStringToObject(ev, "upload_id", id);
-    if (ferry_joblog_append(r->log, ev, true, &err))
-        ferry_warn("cannot write the job log: %s", err.msg);
-    cJSON_Delete(ev);
+    ferry_cmd_log_event(r->log, ev, true);
 }
 
 static int abort_upload(struct replay *r, struct logged_file *f,
@@ -227,14 +224,11 @@ static int abort_upload(struct replay *r, struct logged_file *f,
 static void log_stage(struct replay *r, const char *stage, const char *state)
 {
     cJSON *ev = cJSON_CreateObject();
-    struct ferry_error err;
 
     cJSON_AddStringToObject(ev, "event", "stage");
     cJSON_AddStringToObject(ev, "stage", stage);
     cJSON_AddStringToObject(ev, "state", state);
-    if (ferry_joblog_append(r->log, ev, true, &err))
-        ferry_warn("cannot write the job log: %s", err.msg);
-    cJSON_Delete(ev);
+    ferry_cmd_log_event(r->log, ev, true);
 }
 
 int ferry_cmd_abort(int argc, char **argv)
@@ -383,7 +377,6 @@ static bool completed_before(struct replay *r, struct logged_file *f,
                              const struct stat *st)
 {
     struct ferry_store_op op;
-    struct ferry_error err;
     char sha[65];
     bool done;
     cJSON *ev;
@@ -402,9 +395,7 @@ static bool completed_before(struct replay *r, struct logged_file *f,
         if (sha[0])
             cJSON_AddStringToObject(ev, "sha256", sha);
         cJSON_AddStringToObject(ev, "upload_id", f->upload_id);
-        if (ferry_joblog_append(r->log, ev, true, &err))
-            ferry_warn("cannot write the job log: %s", err.msg);
-        cJSON_Delete(ev);
+        ferry_cmd_log_event(r->log, ev, true);
         ferry_info("\"%s\": the earlier run completed it already", f->key);
         f->done = true;
     }
