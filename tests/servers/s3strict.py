@@ -823,22 +823,39 @@ class RequestLog:
 
     def __init__(self):
         self.lock = threading.Lock()
+        self.settled = threading.Condition(self.lock)
         self.entries = []
         self.seq = itertools.count(1)
+        # Requests already answered but not yet added: a client can read
+        # its answer before the handler gets to add() it.
+        self.unlogged = 0
 
-    def add(self, entry):
+    def answered(self):
+        with self.lock:
+            self.unlogged += 1
+
+    def add(self, entry, answered=False):
         with self.lock:
             entry["seq"] = next(self.seq)
             self.entries.append(entry)
             if len(self.entries) > MAX_LOG:
                 del self.entries[:len(self.entries) - MAX_LOG]
+            if answered:
+                self.unlogged -= 1
+                self.settled.notify_all()
+
+    def _settle(self):
+        """With the lock held: wait until every answer sent is logged."""
+        self.settled.wait_for(lambda: self.unlogged == 0, timeout=5)
 
     def snapshot(self):
         with self.lock:
+            self._settle()
             return list(self.entries)
 
     def clear(self):
         with self.lock:
+            self._settle()
             self.entries = []
 
 
@@ -1472,7 +1489,7 @@ class S3Handler(BaseHTTPRequestHandler):
             "status": req.status, "error": req.error, "fault": req.fault,
             "body_bytes": req.body_bytes,
             "headers": redact_headers(self.headers)}
-        self.server.log.add(entry)
+        self.server.log.add(entry, answered=req.responded)
         if self.server.cfg.verbose:
             sys.stderr.write(
                 f"s3strict: conn {self.conn_id} {req.method} "
@@ -1504,6 +1521,8 @@ class S3Handler(BaseHTTPRequestHandler):
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
+        if not req.responded and not req.raw_path.startswith("/_ferry/"):
+            self.server.log.answered()
         req.status, req.responded = status, True
 
     def reply(self, status, body=b"", headers=(), ctype=None):
