@@ -272,14 +272,20 @@ def test_torn_last_line_still_resumes(ctx):
     assert object_sha(ctx, "torn/data.parquet") == want
 
 
-def test_interrupt_then_abort_leaves_no_open_upload(ctx):
-    path = os.path.join(ctx.work, "abort", "data.parquet")
-    big_file(path, 16 * MIB)
+def slow_pipeline(ctx, name, size):
+    """Starts a pipeline on a new file whose every part takes 2 s; returns
+    it, the log directory and the logs that were there before it."""
+    path = os.path.join(ctx.work, name, "data.parquet")
+    big_file(path, size)
     s3_faults(ctx.srv, [{"op": "part", "fault": "delay", "seconds": 2,
                          "times": -1}])
     d = log_dir(ctx)
     before = set(os.listdir(d))
-    p = start_pipeline(ctx, path, "abort")
+    return start_pipeline(ctx, path, name), d, before
+
+
+def test_interrupt_then_abort_leaves_no_open_upload(ctx):
+    p, d, before = slow_pipeline(ctx, "abort", 16 * MIB)
     time.sleep(1.5)
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=60)
@@ -306,13 +312,7 @@ def test_interrupt_then_abort_leaves_no_open_upload(ctx):
 
 
 def test_second_process_on_one_job_is_refused(ctx):
-    path = os.path.join(ctx.work, "lock", "data.parquet")
-    big_file(path, 11 * MIB)
-    s3_faults(ctx.srv, [{"op": "part", "fault": "delay", "seconds": 2,
-                         "times": -1}])
-    d = log_dir(ctx)
-    before = set(os.listdir(d))
-    p = start_pipeline(ctx, path, "lock")
+    p, d, before = slow_pipeline(ctx, "lock", 11 * MIB)
     time.sleep(1)
     log = job_of(d, before)
     r = resume(ctx, log)
