@@ -9,13 +9,15 @@ Ends with "N passed, M failed".
 """
 
 import argparse
+import functools
 import json
 import os
 import struct
 import subprocess
 import sys
 import tempfile
-import traceback
+
+import harness
 
 GB = 1000 ** 3
 
@@ -265,27 +267,14 @@ def main():
     args = ap.parse_args()
     args.ferry = os.path.abspath(args.ferry)
     work = tempfile.mkdtemp(prefix="ferry-check-")
-    passed = failed = 0
+    cases = [("%s [%s]" % (row[0], api),
+              functools.partial(run_row, args, row, api, work))
+             for row in TABLE for api in ("v1", "v2", "milvus")]
     try:
-        for row in TABLE:
-            for api in ("v1", "v2", "milvus"):
-                label = "%s [%s]" % (row[0], api)
-                if args.k not in label:
-                    continue
-                try:
-                    run_row(args, row, api, work)
-                    passed += 1
-                    print("ok   check/%s" % label)
-                except Exception:
-                    failed += 1
-                    print("FAIL check/%s" % label)
-                    traceback.print_exc(file=sys.stdout)
+        return harness.run_cases("check", cases, args.k)
     finally:
         subprocess.run(["chmod", "-R", "u+rwX", work])
         subprocess.run(["rm", "-rf", work])
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -12,17 +12,19 @@ Prints one line per test and ends with "N passed, M failed".
 """
 
 import argparse
+import functools
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
-import traceback
 import urllib.request
 
 import botocore.config
 import botocore.session
+
+import harness
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVERS = os.path.join(HERE, "..", "servers")
@@ -554,27 +556,13 @@ def run_suite(label, tests):
     work = tempfile.mkdtemp(prefix="ferry-%s-" % label)
     servers = Servers(work)
     ctx = Ctx(args, servers, work)
-    passed = failed = 0
     try:
-        for t in tests:
-            if args.k not in t.__name__:
-                continue
-            t0 = time.time()
-            try:
-                t(ctx)
-                passed += 1
-                print("ok   %s/%s (%.1f s)" % (label, t.__name__,
-                                              time.time() - t0))
-            except Exception:
-                failed += 1
-                print("FAIL %s/%s" % (label, t.__name__))
-                traceback.print_exc(file=sys.stdout)
-            sys.stdout.flush()
+        return harness.run_cases(
+            label, [(t.__name__, functools.partial(t, ctx)) for t in tests],
+            args.k)
     finally:
         servers.stop()
         subprocess.run(["rm", "-rf", work])
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":

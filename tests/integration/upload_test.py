@@ -16,6 +16,7 @@ Prints one line per test and ends with "N passed, M failed".
 """
 
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -27,11 +28,12 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 import urllib.request
 
 import botocore.config
 import botocore.session
+
+import harness
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVERS = os.path.join(HERE, "..", "servers")
@@ -860,27 +862,13 @@ def main():
     tests = COMMON + (STRICT_ONLY if args.server != "rgw" else [])
     tests += GCS_ONLY if args.server == "gcs" else []
     tests += BIG if args.big else []
-    passed = failed = 0
     try:
-        for t in tests:
-            if args.k not in t.__name__:
-                continue
-            start = time.time()
-            try:
-                t(ctx)
-                passed += 1
-                print("ok   %s/%s (%.1f s)" % (label, t.__name__,
-                                              time.time() - start))
-            except Exception:
-                failed += 1
-                print("FAIL %s/%s" % (label, t.__name__))
-                traceback.print_exc(file=sys.stdout)
-            sys.stdout.flush()
+        return harness.run_cases(
+            label, [(t.__name__, functools.partial(t, ctx)) for t in tests],
+            args.k)
     finally:
         server.stop()
         subprocess.run(["rm", "-rf", work])
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":
