@@ -202,7 +202,6 @@ import json
 import os
 import re
 import secrets
-import signal
 import socket
 import struct
 import sys
@@ -211,6 +210,8 @@ import time
 import urllib.parse
 import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import servekit
 
 EMPTY_SHA = hashlib.sha256(b"").hexdigest()
 MAX_BODY = 16 << 20
@@ -1522,28 +1523,10 @@ def parse_args(argv):
     return cfg
 
 
-def write_port_file(path, port):
-    tmp = f"{path}.tmp.{os.getpid()}"
-    with open(tmp, "w") as out:
-        out.write(f"{port}\n")
-    os.replace(tmp, path)
-
-
 def main(argv=None):
     cfg = parse_args(argv)
     server = Server(cfg)
-    port = server.server_address[1]
-    if cfg.port_file:
-        write_port_file(cfg.port_file, port)
-    print(f"listening on {port}", flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
+    return servekit.serve(server, cfg.port_file)
 
 
 if __name__ == "__main__":

@@ -121,7 +121,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import socket
 import struct
 import sys
@@ -134,6 +133,8 @@ import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.sax import saxutils
+
+import servekit
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 UNSIGNED = "UNSIGNED-PAYLOAD"
@@ -2290,29 +2291,11 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-def write_port_file(path, port):
-    tmp = f"{path}.tmp.{os.getpid()}"
-    with open(tmp, "w") as out:
-        out.write(f"{port}\n")
-    os.replace(tmp, path)  # readers never see a partial file
-
-
 def main(argv=None):
     cfg = parse_args(argv)
     os.makedirs(cfg.data_dir, exist_ok=True)
     server = S3Server(cfg)
-    port = server.server_address[1]
-    if cfg.port_file:
-        write_port_file(cfg.port_file, port)
-    print(f"listening on {port}", flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
+    return servekit.serve(server, cfg.port_file)
 
 
 if __name__ == "__main__":

@@ -20,10 +20,8 @@ import http.client
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 import traceback
 import urllib.error
 import urllib.parse
@@ -31,6 +29,8 @@ import urllib.request
 
 import botocore.session
 from botocore.config import Config
+
+import servekit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 S3STRICT = os.path.join(HERE, "s3strict.py")
@@ -62,48 +62,11 @@ VERBOSE = False
 
 # ------------------------------------------------------------ processes
 
-class Proc:
+class Proc(servekit.ServerProcess):
     """A server script on a free port (--port 0 --port-file)."""
 
     def __init__(self, script, *args):
-        self.tmp = tempfile.mkdtemp(prefix="importfake-test-")
-        port_file = os.path.join(self.tmp, "port")
-        self.stderr = open(os.path.join(self.tmp, "stderr"), "w+")
-        self.proc = subprocess.Popen(
-            [sys.executable, script, "--port", "0", "--port-file",
-             port_file, *args], stdout=subprocess.PIPE,
-            stderr=self.stderr, text=True)
-        self.port = self.wait_for_port(port_file)
-        line = self.proc.stdout.readline().strip()
-        assert line == f"listening on {self.port}", line
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def wait_for_port(self, port_file):
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            if os.path.exists(port_file):
-                with open(port_file) as f:
-                    return int(f.read())
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        raise RuntimeError(f"{self.proc.args[1]} did not start: "
-                           + self.errors())
-
-    def errors(self):
-        self.stderr.seek(0)
-        return self.stderr.read()
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc.stdout.close()
-        self.stderr.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        super().__init__(script, *args, prefix="importfake-test-")
 
 
 def start_s3():

@@ -24,9 +24,7 @@ import io
 import json
 import os
 import re
-import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -44,6 +42,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
+import servekit
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER = os.path.join(HERE, "s3strict.py")
 AK = "AKIDFERRYTEST"
@@ -59,50 +59,17 @@ VERBOSE = False
 
 # ------------------------------------------------------------ the server
 
-class Server:
+class Server(servekit.ServerProcess):
     """An s3strict subprocess on a free port, with a private data dir."""
 
     def __init__(self, *extra, access_key=AK, secret_key=SK):
         self.access_key, self.secret_key = access_key, secret_key
-        self.tmp = tempfile.mkdtemp(prefix="s3strict-test-")
-        port_file = os.path.join(self.tmp, "port")
-        self.stderr = open(os.path.join(self.tmp, "stderr"), "w+")
-        self.proc = subprocess.Popen(
-            [sys.executable, SERVER, "--port", "0", "--port-file",
-             port_file, "--data-dir", os.path.join(self.tmp, "data"),
-             "--access-key", access_key, "--secret-key", secret_key,
-             "--region", REGION, *extra],
-            stdout=subprocess.PIPE, stderr=self.stderr, text=True)
-        self.port = self.wait_for_port(port_file)
-        line = self.proc.stdout.readline().strip()
-        assert line == f"listening on {self.port}", line
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-
-    def wait_for_port(self, port_file):
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            if os.path.exists(port_file):
-                with open(port_file) as f:
-                    return int(f.read())
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        raise RuntimeError("s3strict did not start: " + self.errors())
-
-    def errors(self):
-        self.stderr.seek(0)
-        return self.stderr.read()
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc.stdout.close()
-        self.stderr.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        tmp = tempfile.mkdtemp(prefix="s3strict-test-")
+        super().__init__(
+            SERVER, "--data-dir", os.path.join(tmp, "data"),
+            "--access-key", access_key, "--secret-key", secret_key,
+            "--region", REGION, *extra, tmp=tmp)
+        self.endpoint = self.url
 
     def control(self, method, path, value=None):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
