@@ -11,7 +11,6 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 
 #include "ferry/creds.h"
 #include "ferry/log.h"
+#include "testutil.h"
 
 struct fixture {
     char dir[64];
@@ -56,17 +56,11 @@ static int setup(void **state)
     return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag,
-                        struct FTW *ftw)
-{
-    return remove(path);
-}
-
 static int teardown(void **state)
 {
     struct fixture *fx = *state;
 
-    nftw(fx->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    test_remove_tree(fx->dir);
     free(fx);
     return 0;
 }

@@ -11,7 +11,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +22,7 @@
 
 #include "ferry/joblog.h"
 #include "ferry/timeutil.h"
+#include "testutil.h"
 
 #define JOB_ID "20261203-204400-a1b2c3"
 #define HEADER_V1                                                              \
@@ -50,17 +50,11 @@ static int setup(void **state)
     return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag,
-                        struct FTW *ftw)
-{
-    return remove(path);
-}
-
 static int teardown(void **state)
 {
     struct fixture *fx = *state;
 
-    nftw(fx->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    test_remove_tree(fx->dir);
     free(fx);
     return 0;
 }

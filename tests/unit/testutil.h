@@ -1,13 +1,15 @@
 /*
  * testutil.h - small helpers shared by the unit tests: reading data
- * files from FERRY_TEST_DATA and loading JSON.
+ * files from FERRY_TEST_DATA, loading JSON, removing a fixture's tree.
  */
 #ifndef FERRY_TESTUTIL_H
 #define FERRY_TESTUTIL_H
 
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 
@@ -44,6 +46,21 @@ static inline cJSON *test_load_json(const char *rel)
 
     free(text);
     return j;
+}
+
+static inline int test_remove_entry(const char *path, const struct stat *st,
+                                    int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+/* Removes dir and everything below it (a fixture's temporary tree). */
+static inline void test_remove_tree(const char *dir)
+{
+    nftw(dir, test_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 #endif
