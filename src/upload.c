@@ -66,7 +66,7 @@ struct file_job {
     pthread_mutex_t lock;
     pthread_cond_t turn;
     uint32_t next_hash; /* part number to fold next */
-    EVP_MD_CTX *hash;
+    EVP_MD_CTX *hash;   /* multipart with the file's SHA-256 on, else NULL */
 };
 
 struct slot {
@@ -235,8 +235,9 @@ static void fold_hash(struct slot *sl, bool ok)
 {
     struct file_job *fj = sl->fj;
 
-    /* One part: its payload hash is the file's (see finish_object). */
-    if (!fj->multipart || !fj->hash)
+    /* No whole-file hash: one part (its payload hash is the file's), or
+     * --no-file-sha256. */
+    if (!fj->hash)
         return;
     pthread_mutex_lock(&fj->lock);
     while (fj->next_hash != sl->part)
@@ -321,7 +322,7 @@ static void finish_object(struct engine *e, struct file_job *fj,
     unsigned int mdlen = 0;
     cJSON *ev;
 
-    if (fj->multipart && fj->hash) {
+    if (fj->hash) {
         EVP_DigestFinal_ex(fj->hash, md, &mdlen);
         ferry_hex(fj->out->sha256, md, 32);
     }
