@@ -912,31 +912,12 @@ def validate_kind(rule, out):
     return out
 
 
-class Faults:
+class Faults(servekit.RuleList):
     """The rule list; take() consumes one use of the first match."""
 
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.rules = []
-
-    def add(self, rules):
-        with self.lock:
-            self.rules.extend(rules)
-
-    def clear(self):
-        with self.lock:
-            self.rules.clear()
-
-    def snapshot(self):
-        with self.lock:
-            return [dict(r) for r in self.rules]
-
     def take(self, api, route, kinds):
-        with self.lock:
-            for rule in self.rules:
-                if self.matches(rule, api, route, kinds):
-                    return self.use(rule)
-        return None
+        return super().take(
+            lambda rule: self.matches(rule, api, route, kinds))
 
     @staticmethod
     def matches(rule, api, route, kinds):
@@ -944,14 +925,6 @@ class Faults:
             return False
         return rule["fault"] == "fail-job" or \
             rule["route"] in (route, "any")
-
-    def use(self, rule):
-        if rule["times"] > 0:
-            rule["times"] -= 1
-            if rule["times"] == 0:
-                self.rules.remove(rule)
-        return dict(rule)
-
 
 class RequestLog:
     """Every API request seen, secrets masked."""

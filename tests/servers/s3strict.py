@@ -783,40 +783,12 @@ def rule_matches(rule, req):
     return text is None or text in (req.key or "")
 
 
-class Faults:
+class Faults(servekit.RuleList):
     """The active fault rules; each match uses up one of its `times`."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.rules = []
-
-    def add(self, rules):
-        with self.lock:
-            self.rules.extend(rules)
-
-    def clear(self):
-        with self.lock:
-            self.rules = []
-
-    def snapshot(self):
-        with self.lock:
-            return [dict(rule) for rule in self.rules]
 
     def take(self, req):
         """The rule that faults this request, if any, counted as used."""
-        with self.lock:
-            for rule in self.rules:
-                if not rule_matches(rule, req):
-                    continue
-                if rule["skip"] > 0:
-                    rule["skip"] -= 1
-                    continue
-                if rule["times"] > 0:
-                    rule["times"] -= 1
-                    if rule["times"] == 0:
-                        self.rules.remove(rule)
-                return dict(rule)
-        return None
+        return super().take(lambda rule: rule_matches(rule, req))
 
 
 class RequestLog:

@@ -11,7 +11,46 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+
+
+class RuleList:
+    """Fault rules shared by the handler threads (POST/DELETE/GET of the
+    faults endpoint).  take(match) returns a copy of the first rule that
+    match(rule) accepts, after its "skip" count (if any) has run out, and
+    uses up one of its "times" (-1: for ever)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.rules = []
+
+    def add(self, rules):
+        with self.lock:
+            self.rules.extend(rules)
+
+    def clear(self):
+        with self.lock:
+            self.rules = []
+
+    def snapshot(self):
+        with self.lock:
+            return [dict(rule) for rule in self.rules]
+
+    def take(self, match):
+        with self.lock:
+            for rule in self.rules:
+                if not match(rule):
+                    continue
+                if rule.get("skip", 0) > 0:
+                    rule["skip"] -= 1
+                    continue
+                if rule["times"] > 0:
+                    rule["times"] -= 1
+                    if rule["times"] == 0:
+                        self.rules.remove(rule)
+                return dict(rule)
+        return None
 
 
 def write_port_file(path, port):
